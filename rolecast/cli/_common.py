@@ -1,0 +1,144 @@
+"""Shared CLI pieces: options, the store, progress bars and tables."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from rolecast.profiles.stats import Estimate
+
+console = Console()
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        envvar="ROLECAST_DB",
+        help="Profile store: a SQLite file path or a database URL (postgresql://...).",
+        show_default="~/.local/share/rolecast/rolecast.db",
+    ),
+]
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="Project YAML (candidates, budget). Default: embedded."),
+]
+SubsetOption = Annotated[
+    int | None, typer.Option("--subset", min=1, help="Profile only this many cases.")
+]
+
+
+def open_store(db: str | None):  # noqa: ANN201 - ProfileStore
+    """Open the profile store named by ``--db`` / ``ROLECAST_DB`` / the default."""
+    from rolecast.storage import ProfileStore, resolve_db_url
+
+    return ProfileStore(resolve_db_url(db))
+
+
+@contextmanager
+def progress_bar(enabled: bool = True) -> Iterator[Callable[[str, int, int], None]]:
+    """A ``progress(description, done, total)`` callback drawing one rich bar."""
+    with Progress(
+        TextColumn("{task.description:<28}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+        disable=not enabled,
+    ) as bar:
+        task = bar.add_task("starting", total=None)
+
+        def update(description: str, done: int, total: int) -> None:
+            bar.update(task, description=description, completed=done, total=total)
+
+        yield update
+
+
+def fmt(estimate: Estimate) -> str:
+    """``0.62 [0.51, 0.72]``."""
+    return f"{estimate.mean:.2f} [{estimate.low:.2f}, {estimate.high:.2f}]"
+
+
+PRIMARY_METRIC = {
+    "planner": "plan_acc",
+    "caller": "arg_f1",
+    "extractor": "evidence_recall",
+    "responder": "cosine",
+}
+
+
+def role_table(matrix, title: str = "Role × model: step pass rate [95% CI]") -> Table:  # noqa: ANN001
+    """Roles as rows, candidates as columns; ≈ marks a rate within noise of the best."""
+    names = list(matrix.candidates)
+    table = Table(title=title, title_justify="left")
+    table.add_column("role")
+    for name in names:
+        table.add_column(name)
+    for role in matrix.roles:
+        rates = {}
+        for name in names:
+            stats = matrix.stats.get((name, role))
+            if stats is not None:
+                rates[name] = (stats.step_rate, stats)
+        best = max(rates.values(), key=lambda r: r[0].mean)[0] if rates else None
+        cells = []
+        for name in names:
+            if name not in rates:
+                cells.append("—")
+                continue
+            estimate, stats = rates[name]
+            metric = PRIMARY_METRIC.get(role)
+            extra = f"\nn={estimate.n}"
+            if metric:
+                extra += f"  {metric} {stats.metric_means.get(metric, 0):.2f}"
+            mark = ""
+            if best is not None and estimate is not best:
+                mark = " ≈" if estimate.overlaps(best) else ""
+            elif len(rates) > 1:
+                others = [r[0] for n, r in rates.items() if n != name]
+                tied = any(o.overlaps(estimate) for o in others)
+                mark = " ≈" if tied else " ★"
+            cells.append(f"{fmt(estimate)}{mark}{extra}")
+        table.add_row(role, *cells)
+    table.caption = "★ best, clearly;  ≈ within noise of the best (95% intervals overlap)"
+    return table
+
+
+def coalition_table(evals: Sequence, title: str, tied: Sequence = ()) -> Table:  # noqa: ANN001
+    """One row per coalition: roles, accuracy with interval, memory, cost."""
+    table = Table(title=title, title_justify="left")
+    roles = list(evals[0].assignment) if evals else []
+    for role in roles:
+        table.add_column(role)
+    table.add_column("accuracy [95% CI]")
+    table.add_column("memory GB", justify="right")
+    table.add_column("USD / 1k tasks", justify="right")
+    table.add_column("s / task", justify="right")
+    tied_labels = {t.label for t in tied}
+    for e in evals:
+        note = " (tie)" if e.label in tied_labels else ""
+        table.add_row(
+            *[e.assignment[r] for r in roles],
+            fmt(e.accuracy) + note,
+            f"{e.memory_gb:.3f}",
+            f"{e.cost_per_1k:.4f}",
+            f"{e.latency_s:.1f}",
+        )
+    return table
+
+
+def print_trajectory(trajectory) -> None:  # noqa: ANN001
+    """The agent's steps, one line each."""
+    console.print(f"[bold]instruction:[/bold] {trajectory.instruction}")
+    for i, step in enumerate(trajectory.steps, start=1):
+        text = step.text if len(step.text) <= 240 else step.text[:237] + "..."
+        timing = f" ({step.latency_s:.1f}s)" if step.latency_s else ""
+        console.print(f"  {i:>2}. [cyan]{step.kind:<7}[/cyan] {step.actor}{timing}: {text}", markup=True, highlight=False)
+    console.print(f"[bold]answer:[/bold] {trajectory.answer or '(none)'}   [dim]stopped: {trajectory.stopped}[/dim]")

@@ -1,0 +1,84 @@
+"""`rolecast profile` and `rolecast show`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from rolecast.cli._common import (
+    ConfigOption,
+    DbOption,
+    SubsetOption,
+    console,
+    open_store,
+    progress_bar,
+    role_table,
+)
+
+
+def profile(
+    config: ConfigOption = None,
+    db: DbOption = None,
+    subset: SubsetOption = None,
+    role: Annotated[list[str] | None, typer.Option("--role", help="Only these roles.")] = None,
+    candidate: Annotated[
+        list[str] | None, typer.Option("--candidate", help="Only these candidates.")
+    ] = None,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Profile every candidate on every role; steps already stored are reused."""
+    from rolecast.profiles.profiler import profile as run_profile
+    from rolecast.project import load_project
+    from rolecast.workflow import make_matrix, roles_of, select_cases
+
+    project, _ = load_project(config)
+    roles = roles_of(project, role or ())
+    candidates = [project.candidate(n) for n in candidate] if candidate else project.candidates
+    selection = select_cases(project, subset)
+    for skipped in selection.loaded.skipped:
+        console.print(f"[yellow]skipped[/yellow] {skipped}", highlight=False)
+    console.print(
+        f"profiling {len(candidates)} candidate(s) × {len(roles)} role(s) on "
+        f"{len(selection.profile)} case(s) from {project.cases}"
+    )
+    with open_store(db) as store:
+        with progress_bar(progress) as update:
+            outcome = run_profile(selection.profile, candidates, roles, store, progress=update)
+        console.print(
+            f"run {outcome.run_id}: generated {outcome.generated} step(s), reused "
+            f"{outcome.reused}, generation errors {outcome.errors}"
+        )
+        if not role and not candidate:
+            matrix, _ = make_matrix(store, project, selection.profile)
+            console.print(role_table(matrix))
+
+
+def show(
+    config: ConfigOption = None,
+    db: DbOption = None,
+    subset: SubsetOption = None,
+    runs: Annotated[bool, typer.Option("--runs", help="List the profiling runs instead.")] = False,
+) -> None:
+    """Show the stored role × model table (or the profiling runs)."""
+    from rich.table import Table
+
+    from rolecast.project import load_project
+    from rolecast.workflow import make_matrix, select_cases
+
+    with open_store(db) as store:
+        if runs:
+            table = Table(title=f"Profiling runs in {store.url}", title_justify="left")
+            for column in ("run", "label", "started", "status", "generated", "reused"):
+                table.add_column(column)
+            for run in store.runs():
+                table.add_row(
+                    str(run.id), run.label, f"{run.started_at:%Y-%m-%d %H:%M:%S}", run.status,
+                    str(run.n_generated), str(run.n_reused),
+                )
+            console.print(table)
+            return
+        project, _ = load_project(config)
+        selection = select_cases(project, subset)
+        matrix, _ = make_matrix(store, project, selection.profile)
+        console.print(role_table(matrix))

@@ -1,0 +1,58 @@
+"""`rolecast run`: execute a coalition as an agent with the real tools."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rolecast.cli._common import console, print_trajectory
+from rolecast.errors import CaseError, ConfigError
+
+
+def run_coalition(coalition_path: Path, instruction: str | None, case_id: str | None, cases: str,
+                  max_steps: int | None) -> None:
+    """Load the coalition and the tools, run, print (and judge a case)."""
+    from rolecast.agent import CoalitionRunner, judge
+    from rolecast.export import load_coalition
+
+    coalition = load_coalition(coalition_path)
+    if max_steps is not None:
+        coalition = coalition.model_copy(update={"max_steps": max_steps})
+    if coalition.tools != "builtin":
+        raise ConfigError(f"{coalition_path}: tool set {coalition.tools!r} is not runnable here; use 'builtin'")
+    from rolecast.suite import call_tool, tool_definitions
+
+    case = None
+    if case_id is not None:
+        from rolecast.profiles.loaders import load_cases
+
+        found = {c.id: c for c in load_cases(cases).cases}
+        if case_id not in found:
+            raise CaseError(f"no case {case_id!r} in {cases}; e.g. {', '.join(list(found)[:5])}")
+        case = found[case_id]
+        instruction = case.instruction
+    if not instruction:
+        raise ConfigError("give an instruction or --case ID")
+    tools = list(case.tools) if case else tool_definitions()
+    with CoalitionRunner(coalition) as runner:
+        trajectory = runner.run(instruction, tools, call_tool)
+    print_trajectory(trajectory)
+    if case is not None:
+        from rolecast.profiles.embeddings import default_embedder
+
+        verdict = judge(case, trajectory, default_embedder().similarity)
+        console.print(f"gold answer: {case.answer}")
+        console.print(f"end-to-end: {verdict}")
+
+
+def run(
+    coalition: Annotated[Path, typer.Argument(help="coalition.yaml written by `rolecast export`.")],
+    instruction: Annotated[str | None, typer.Argument(help="What the agent should do.")] = None,
+    case: Annotated[str | None, typer.Option("--case", help="Run a suite case and judge it.")] = None,
+    cases: Annotated[str, typer.Option("--cases", help="Where --case is looked up.")] = "builtin",
+    max_steps: Annotated[int | None, typer.Option("--max-steps", min=1, help="Tool-loop limit.")] = None,
+) -> None:
+    """Run the coalition on an instruction (or a case), printing the trajectory."""
+    run_coalition(coalition, instruction, case, cases, max_steps)

@@ -1,0 +1,119 @@
+"""`rolecast search` and `rolecast export`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rolecast.cli._common import (
+    ConfigOption,
+    DbOption,
+    SubsetOption,
+    coalition_table,
+    console,
+    open_store,
+    progress_bar,
+)
+
+MemoryOption = Annotated[
+    float | None, typer.Option("--gpu-memory-gb", help="Override the budget's GPU memory (GB).")
+]
+CostOption = Annotated[
+    float | None, typer.Option("--cost-per-1k", help="Override the budget's USD per 1000 tasks.")
+]
+TrialsOption = Annotated[
+    int | None, typer.Option("--trials", min=1, help="Optuna trials (default: exhaustive if small).")
+]
+StudyOption = Annotated[
+    str | None,
+    typer.Option("--study-db", envvar="ROLECAST_STUDY_DB", help="Optuna storage URL (own database)."),
+]
+
+
+def run_search(config, db, subset, gpu_memory_gb, cost_per_1k, trials, study_db, show=True):  # noqa: ANN001, ANN201
+    """Load, search, print; returns (result, matrix, project, store, fingerprints)."""
+    from rolecast.config import parse_model
+    from rolecast.project import load_project
+    from rolecast.search import search
+    from rolecast.types import Budget
+    from rolecast.workflow import make_matrix, select_cases
+
+    project, _ = load_project(config)
+    overrides = {
+        k: v
+        for k, v in (("gpu_memory_gb", gpu_memory_gb), ("cost_per_1k_tasks", cost_per_1k))
+        if v is not None
+    }
+    if overrides:
+        budget = parse_model(Budget, {**project.budget.model_dump(), **overrides}, "budget")
+        project = project.model_copy(update={"budget": budget})
+    selection = select_cases(project, subset)
+    store = open_store(db)
+    matrix, fingerprints = make_matrix(store, project, selection.profile)
+    with progress_bar(show) as update:
+        result = search(
+            matrix,
+            project.budget,
+            n_trials=trials,
+            storage=study_db,
+            progress=lambda done, total: update("search", done, total),
+        )
+    if show:
+        mode = "exhaustive" if result.exhaustive else "TPE"
+        console.print(
+            f"search ({mode}): {result.n_evaluated} feasible coalition(s) evaluated, "
+            f"{result.n_infeasible} over budget; budget {project.budget.model_dump(exclude_none=True)}"
+        )
+        console.print(coalition_table(result.ranked[:8], "Coalitions by predicted accuracy", result.ties))
+        console.print(coalition_table(result.pareto, "Pareto front (accuracy ↑, cost ↓, memory ↓)"))
+        best = result.best
+        console.print(f"[bold green]chosen:[/bold green] {best.label}  accuracy {best.accuracy}")
+        if result.ties:
+            console.print(
+                f"[yellow]tie:[/yellow] {len(result.ties)} other coalition(s) are within noise of "
+                "the chosen one (paired bootstrap over the same cases); the ranking among them "
+                "is not significant. Profile more cases to separate them."
+            )
+    return result, matrix, project, store, fingerprints
+
+
+def search_command(
+    config: ConfigOption = None,
+    db: DbOption = None,
+    subset: SubsetOption = None,
+    gpu_memory_gb: MemoryOption = None,
+    cost_per_1k: CostOption = None,
+    trials: TrialsOption = None,
+    study_db: StudyOption = None,
+) -> None:
+    """Find the most accurate coalition within the budget; print ranking, ties, Pareto front."""
+    _, _, _, store, _ = run_search(config, db, subset, gpu_memory_gb, cost_per_1k, trials, study_db)
+    store.close()
+
+
+def export(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the coalition.")] = Path(
+        "coalition.yaml"
+    ),
+    config: ConfigOption = None,
+    db: DbOption = None,
+    subset: SubsetOption = None,
+    gpu_memory_gb: MemoryOption = None,
+    cost_per_1k: CostOption = None,
+    trials: TrialsOption = None,
+    study_db: StudyOption = None,
+) -> None:
+    """Search, then write the chosen coalition as coalition.yaml."""
+    from rolecast.export import write_coalition
+    from rolecast.workflow import coalition_from_search
+
+    result, matrix, project, store, fingerprints = run_search(
+        config, db, subset, gpu_memory_gb, cost_per_1k, trials, study_db
+    )
+    with store:
+        path = write_coalition(
+            coalition_from_search(result, matrix, project, store, fingerprints), out
+        )
+    console.print(f"wrote {path}")

@@ -1,0 +1,230 @@
+"""The coalition config: what other runners (and ``rolecast run``) read.
+
+``coalition.yaml`` names, for each role, the candidate that plays it with its serving
+settings, where each model is placed, the predicted accuracy with its interval, memory
+and cost, and where the numbers came from. Its JSON Schema is published as
+``rolecast/schemas/coalition.schema.json`` (``rolecast schema coalition``).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import Field, model_validator
+
+from rolecast import __version__
+from rolecast.allocator.coalition import CoalitionEval, ProfileMatrix
+from rolecast.config import load_yaml, parse_model
+from rolecast.errors import ConfigError
+from rolecast.types import Budget, Candidate, StrictModel
+
+__all__ = [
+    "CoalitionConfig",
+    "build_coalition_config",
+    "load_coalition",
+    "write_atomic",
+    "write_coalition",
+]
+
+
+class RoleAssignment(StrictModel):
+    """The candidate that plays a role, and the prompt it was profiled with."""
+
+    candidate: str
+    prompt_version: str
+
+
+class Placement(StrictModel):
+    """Where a model is served: which GPU, how much memory, how to start it."""
+
+    candidate: str
+    gpu: int = Field(ge=0)
+    memory_gb: float = Field(ge=0)
+    memory_fraction: float | None = Field(default=None, ge=0, le=1)
+    serve_command: str | None = None
+
+
+class Interval(StrictModel):
+    """A rate with its 95% interval."""
+
+    mean: float
+    low: float
+    high: float
+    n: int
+    method: str
+
+
+class Tie(StrictModel):
+    """Another coalition whose accuracy is within noise of this one."""
+
+    roles: dict[str, str]
+    accuracy: float
+
+
+class Expected(StrictModel):
+    """Predicted figures for this coalition (from the profiled cases)."""
+
+    accuracy: Interval
+    memory_gb: float
+    cost_per_1k_tasks: float
+    latency_s: float
+    tied_with: list[Tie] = Field(default_factory=list)
+
+
+class Provenance(StrictModel):
+    """Where the numbers came from."""
+
+    rolecast_version: str
+    created_at: datetime
+    cases: str
+    case_ids: list[str]
+    profile_run: int | None
+    database: str
+    fingerprints: dict[str, str]
+    study: str | None = None
+
+
+class CoalitionConfig(StrictModel):
+    """A coalition ready to run: pipeline, role -> candidate, placement, expectations."""
+
+    version: Literal[1] = 1
+    pipeline: list[str]
+    roles: dict[str, RoleAssignment]
+    candidates: dict[str, Candidate]
+    placement: list[Placement]
+    budget: Budget
+    tools: str = Field(default="builtin", description="Tool set the agent runs with.")
+    max_steps: int = Field(default=6, gt=0)
+    expected: Expected
+    provenance: Provenance
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CoalitionConfig:
+        for role in self.pipeline:
+            if role not in self.roles:
+                raise ValueError(f"pipeline role {role!r} has no entry under 'roles'")
+        for role, assignment in self.roles.items():
+            if assignment.candidate not in self.candidates:
+                raise ValueError(
+                    f"role {role!r} names candidate {assignment.candidate!r}, "
+                    f"which is not under 'candidates'"
+                )
+        return self
+
+
+def _serve_command(candidate: Candidate, memory_fraction: float | None) -> str | None:
+    if candidate.backend == "vllm":
+        fraction = f" --gpu-memory-utilization {memory_fraction:.2f}" if memory_fraction else ""
+        return f"vllm serve {candidate.model} --max-model-len {candidate.context_length}{fraction}"
+    if candidate.backend == "llamacpp":
+        return (
+            f"python -m llama_cpp.server --model <{candidate.model}> "
+            f"--n_ctx {candidate.context_length}"
+        )
+    return None
+
+
+def build_coalition_config(
+    chosen: CoalitionEval,
+    ties: list[CoalitionEval],
+    matrix: ProfileMatrix,
+    *,
+    pipeline: list[str],
+    prompt_versions: dict[str, str],
+    budget: Budget,
+    cases: str,
+    profile_run: int | None,
+    database: str,
+    fingerprints: dict[str, str],
+    study: str | None,
+) -> CoalitionConfig:
+    """Assemble the config for ``chosen``; every distinct model is placed on GPU 0."""
+    names = list(dict.fromkeys(chosen.assignment.values()))
+    placement = []
+    for name in names:
+        memory = matrix.memory(name).total_gb
+        fraction = memory / budget.gpu_memory_gb if budget.gpu_memory_gb else None
+        placement.append(
+            Placement(
+                candidate=name,
+                gpu=0,
+                memory_gb=round(memory, 4),
+                memory_fraction=round(min(fraction, 1.0), 4) if fraction is not None else None,
+                serve_command=_serve_command(matrix.candidates[name], fraction),
+            )
+        )
+    accuracy = chosen.accuracy
+    return CoalitionConfig(
+        pipeline=pipeline,
+        roles={
+            role: RoleAssignment(candidate=name, prompt_version=prompt_versions[role])
+            for role, name in chosen.assignment.items()
+        },
+        candidates={name: matrix.candidates[name] for name in names},
+        placement=placement,
+        budget=budget,
+        expected=Expected(
+            accuracy=Interval(
+                mean=round(accuracy.mean, 4),
+                low=round(accuracy.low, 4),
+                high=round(accuracy.high, 4),
+                n=accuracy.n,
+                method=accuracy.method,
+            ),
+            memory_gb=round(chosen.memory_gb, 4),
+            cost_per_1k_tasks=round(chosen.cost_per_1k, 6),
+            latency_s=round(chosen.latency_s, 3),
+            tied_with=[Tie(roles=t.assignment, accuracy=round(t.accuracy.mean, 4)) for t in ties],
+        ),
+        provenance=Provenance(
+            rolecast_version=__version__,
+            created_at=datetime.now().astimezone().replace(microsecond=0),
+            cases=cases,
+            case_ids=list(matrix.case_ids),
+            profile_run=profile_run,
+            database=database,
+            fingerprints={name: fingerprints[name] for name in names},
+            study=study,
+        ),
+    )
+
+
+def write_atomic(path: str | Path, text: str) -> Path:
+    """Write ``text`` to ``path`` via a temporary file and a rename: never a partial file."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_coalition(config: CoalitionConfig, path: str | Path) -> Path:
+    """Write ``coalition.yaml`` atomically."""
+    header = (
+        "# rolecast coalition config: role -> model, placement, expected accuracy.\n"
+        "# Schema: rolecast/schemas/coalition.schema.json (rolecast schema coalition)\n"
+    )
+    body = yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+    return write_atomic(path, header + body)
+
+
+def load_coalition(path: str | Path) -> CoalitionConfig:
+    """Read and validate a coalition config."""
+    data = load_yaml(path)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a coalition mapping (pipeline, roles, candidates, ...)")
+    return parse_model(CoalitionConfig, data, str(path))

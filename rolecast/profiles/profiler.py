@@ -1,0 +1,132 @@
+"""The profiler: every candidate × role × case step, scored and stored as it is produced.
+
+Re-profiling is incremental: a step whose (candidate fingerprint, role, prompt version,
+case hash, step index) is already stored is not generated again, and a candidate whose
+steps are all stored is never even loaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from rolecast.backends import Backend, create_backend, fingerprint
+from rolecast.profiles.roles import Role, RoleStep
+from rolecast.storage import ProfileStore, StepRecord
+from rolecast.types import Candidate, ToolCase
+
+__all__ = ["ProfileOutcome", "Progress", "profile"]
+
+Progress = Callable[[str, int, int], None]
+"""Called as ``progress(description, done, total)`` after each stored step."""
+
+BackendFactory = Callable[[Candidate], Backend]
+
+
+@dataclass
+class ProfileOutcome:
+    """What a profiling run did."""
+
+    run_id: int
+    generated: int = 0
+    reused: int = 0
+    errors: int = 0
+    per_pair: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Job:
+    candidate: Candidate
+    fingerprint: str
+    role: Role
+    case: ToolCase
+    step: RoleStep
+
+
+def profile(
+    cases: Sequence[ToolCase],
+    candidates: Sequence[Candidate],
+    roles: Sequence[Role],
+    store: ProfileStore,
+    *,
+    label: str = "profile",
+    batch_size: int = 8,
+    progress: Progress | None = None,
+    backend_factory: BackendFactory = create_backend,
+    config: dict[str, Any] | None = None,
+) -> ProfileOutcome:
+    """Profile ``candidates`` on ``roles`` over ``cases``; returns what was generated."""
+    run_id = store.start_run(
+        label,
+        {
+            "candidates": [c.name for c in candidates],
+            "roles": [r.name for r in roles],
+            "cases": [c.id for c in cases],
+            **(config or {}),
+        },
+    )
+    outcome = ProfileOutcome(run_id=run_id)
+    plan: list[tuple[Candidate, list[_Job]]] = []
+    for candidate in candidates:
+        fp = fingerprint(candidate)
+        jobs: list[_Job] = []
+        for role in roles:
+            done = store.existing_keys(fp, role.name, role.prompt_version)
+            counts = outcome.per_pair.setdefault(
+                (candidate.name, role.name), {"new": 0, "reused": 0}
+            )
+            for case in cases:
+                for step in role.steps(case):
+                    if (case.content_hash, step.index) in done:
+                        counts["reused"] += 1
+                        outcome.reused += 1
+                    else:
+                        counts["new"] += 1
+                        jobs.append(_Job(candidate, fp, role, case, step))
+        plan.append((candidate, jobs))
+
+    total = sum(len(jobs) for _, jobs in plan)
+    status = "interrupted"
+    try:
+        for candidate, jobs in plan:
+            if not jobs:
+                continue
+            with backend_factory(candidate) as backend:
+                for start in range(0, len(jobs), batch_size):
+                    batch = jobs[start : start + batch_size]
+                    results = backend.generate([job.step.request for job in batch])
+                    for job, result in zip(batch, results, strict=True):
+                        scored = job.role.score(job.case, job.step, result)
+                        store.add_step(
+                            StepRecord(
+                                candidate=candidate.name,
+                                fingerprint=job.fingerprint,
+                                role=job.role.name,
+                                prompt_version=job.role.prompt_version,
+                                case_id=job.case.id,
+                                case_hash=job.case.content_hash,
+                                step_index=job.step.index,
+                                success=scored.success,
+                                score=scored.score,
+                                metrics=scored.metrics,
+                                output=result.text,
+                                error=result.error,
+                                tokens_in=result.tokens_in,
+                                tokens_out=result.tokens_out,
+                                latency_s=result.latency_s,
+                                run_id=run_id,
+                            )
+                        )
+                        outcome.generated += 1
+                        outcome.errors += result.error is not None
+                        if progress:
+                            progress(
+                                f"{candidate.name} · {job.role.name}", outcome.generated, total
+                            )
+        status = "done"
+    finally:
+        store.finish_run(
+            run_id, n_generated=outcome.generated, n_reused=outcome.reused, status=status
+        )
+    return outcome

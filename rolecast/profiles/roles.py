@@ -1,0 +1,401 @@
+"""Roles as data: a prompt template, an output parser and a scorer each.
+
+A role turns a tool case into *steps* (one prompt each). Profiling is teacher-forced:
+each step's prompt is built from the gold history, so a role is scored on its own
+sub-task and not on the mistakes of the roles before it. The same prompt builders serve
+the live agent loop (:mod:`rolecast.agent`), which passes the real history instead.
+
+Scorers never raise on a model's output: garbage is a scored failure.
+"""
+
+from __future__ import annotations
+
+import abc
+import difflib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from rolecast.backends._base import ChatRequest, ChatResult
+from rolecast.errors import ConfigError
+from rolecast.profiles import metrics
+from rolecast.profiles.prompts import load_template
+from rolecast.types import FINISH, Tool, ToolCase, canonical_json
+
+__all__ = [
+    "DEFAULT_PIPELINE",
+    "ROLES",
+    "CallerRole",
+    "ExtractorRole",
+    "HistoryItem",
+    "PlannerRole",
+    "ResponderRole",
+    "Role",
+    "RoleStep",
+    "StepScore",
+    "check_pipeline",
+    "get_role",
+    "parse_json_object",
+]
+
+DEFAULT_PIPELINE: tuple[str, ...] = ("planner", "caller", "extractor", "responder")
+SCORER_VERSION = "1"
+"""Bump when a scorer's rule changes: it is part of every role's prompt version."""
+
+_OBSERVATION_CHARS = 600
+_EXAMPLE_CHARS = 40
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    """A tool call made so far and what it returned (already cut down, if extracted)."""
+
+    tool: str
+    arguments: dict[str, Any]
+    observation: Any
+
+
+@dataclass(frozen=True)
+class RoleStep:
+    """One prompt of a role on a case, with what the scorer needs to judge it."""
+
+    index: int
+    request: ChatRequest
+    expected: Any
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StepScore:
+    """How one output scored: pass/fail, the primary score in [0, 1], and all metrics."""
+
+    success: bool
+    score: float
+    metrics: dict[str, float]
+    parsed: Any = None
+
+
+def parse_json_object(text: str) -> dict[str, Any] | None:
+    """The first JSON object in ``text``, or None; never raises."""
+    text = text.strip()
+    start = text.find("{")
+    while start != -1:
+        try:
+            value, _ = json.JSONDecoder().raw_decode(text, start)
+        except json.JSONDecodeError:
+            start = text.find("{", start + 1)
+            continue
+        return value if isinstance(value, dict) else None
+    return None
+
+
+def render_value(value: Any, limit: int = _OBSERVATION_CHARS) -> str:
+    """Compact JSON of a value, cut to ``limit`` characters."""
+    text = value if isinstance(value, str) else canonical_json(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def format_tools(tools: Sequence[Tool]) -> str:
+    """One line per tool: name, description, argument names."""
+    lines = []
+    for tool in tools:
+        args = ", ".join((tool.parameters.get("properties") or {}).keys())
+        description = tool.description.strip().splitlines()[0] if tool.description.strip() else ""
+        lines.append(f"- {tool.name}({args}): {description}")
+    return "\n".join(lines)
+
+
+def format_history(history: Sequence[HistoryItem]) -> str:
+    """Numbered calls with their (cut) results, or a placeholder when empty."""
+    if not history:
+        return "(none yet)"
+    return "\n".join(
+        f"{i}. {item.tool}({render_value(item.arguments, 200)}) -> {render_value(item.observation)}"
+        for i, item in enumerate(history, start=1)
+    )
+
+
+def gold_history(case: ToolCase, upto: int) -> list[HistoryItem]:
+    """The gold calls before step ``upto``; large responses cut to their gold evidence."""
+    items = []
+    for step in case.steps[:upto]:
+        observation = step.observation
+        if step.evidence:
+            observation = metrics.filter_json(observation, step.evidence)
+        items.append(HistoryItem(step.tool, dict(step.arguments), observation))
+    return items
+
+
+def closed_object_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """A tool's parameter schema as a constraint for generation: an object, no extra keys."""
+    constrained = dict(schema)
+    constrained["type"] = "object"
+    constrained.setdefault("properties", {})
+    constrained["additionalProperties"] = False
+    return constrained
+
+
+class Role(abc.ABC):
+    """A sub-task of the agent: builds prompts for a case and scores the outputs."""
+
+    name: ClassVar[str]
+    max_tokens: ClassVar[int] = 96
+
+    @property
+    def template(self):  # noqa: ANN201 - PromptTemplate
+        """The role's prompt template."""
+        return load_template(self.name)
+
+    @property
+    def prompt_version(self) -> str:
+        """Template hash plus scorer version: part of every cached step's key."""
+        return f"{self.template.version}.s{SCORER_VERSION}"
+
+    @abc.abstractmethod
+    def steps(self, case: ToolCase) -> list[RoleStep]:
+        """The role's teacher-forced steps on ``case`` (may be empty)."""
+
+    @abc.abstractmethod
+    def score(self, case: ToolCase, step: RoleStep, result: ChatResult) -> StepScore:
+        """Score one output; garbage is a failure, never an exception."""
+
+    def failed(self, reason: str) -> StepScore:
+        """A zero score for an output that could not be used."""
+        return StepScore(success=False, score=0.0, metrics={"valid": 0.0}, parsed=reason)
+
+
+class PlannerRole(Role):
+    """Names the next tool or ``finish``. Metrics: plan accuracy, hallucination (α-UMi)."""
+
+    name = "planner"
+    max_tokens = 32
+
+    def request(self, instruction: str, tools: Sequence[Tool], history: Sequence[HistoryItem]):
+        """The planner prompt, constrained to the tool names plus ``finish``."""
+        schema = {
+            "type": "object",
+            "properties": {
+                "action": {"type": "string", "enum": [*(t.name for t in tools), FINISH]}
+            },
+            "required": ["action"],
+            "additionalProperties": False,
+        }
+        messages = self.template.render(
+            tools=format_tools(tools), instruction=instruction, history=format_history(history)
+        )
+        return ChatRequest(messages=messages, json_schema=schema, max_tokens=self.max_tokens)
+
+    def parse(self, text: str) -> str | None:
+        """The action named in the output, or None."""
+        value = parse_json_object(text)
+        action = value.get("action") if value else None
+        return action.strip() if isinstance(action, str) else None
+
+    def steps(self, case: ToolCase) -> list[RoleStep]:
+        """One step per gold call plus the final ``finish``."""
+        gold = [step.tool for step in case.steps] + [FINISH]
+        return [
+            RoleStep(i, self.request(case.instruction, case.tools, gold_history(case, i)), action)
+            for i, action in enumerate(gold)
+        ]
+
+    def score(self, case: ToolCase, step: RoleStep, result: ChatResult) -> StepScore:
+        """Right next action = success; a name that is no tool counts as hallucination."""
+        action = self.parse(result.text) if result.ok else None
+        if action is None:
+            return self.failed("no action")
+        names = [tool.name for tool in case.tools]
+        correct = metrics.plan_accuracy(action, step.expected)
+        values = {
+            "valid": 1.0,
+            "plan_acc": float(correct),
+            "hallucination": float(metrics.is_hallucinated(action, names)),
+        }
+        return StepScore(correct, float(correct), values, parsed=action)
+
+
+class CallerRole(Role):
+    """Fills the chosen tool's arguments. Metrics: valid JSON, Arg F1, exact match."""
+
+    name = "caller"
+    max_tokens = 128
+
+    def request(self, instruction: str, tool: Tool, history: Sequence[HistoryItem]):
+        """The caller prompt, constrained to the tool's parameter schema."""
+        messages = self.template.render(
+            instruction=instruction,
+            history=format_history(history),
+            tool_name=tool.name,
+            tool_description=tool.description.strip().splitlines()[0] if tool.description else "",
+            tool_schema=canonical_json(tool.parameters),
+        )
+        return ChatRequest(
+            messages=messages,
+            json_schema=closed_object_schema(tool.parameters),
+            max_tokens=self.max_tokens,
+        )
+
+    def steps(self, case: ToolCase) -> list[RoleStep]:
+        """One step per gold call."""
+        steps = []
+        for i, gold in enumerate(case.steps):
+            tool = case.tool(gold.tool)
+            assert tool is not None  # ToolCase validation guarantees it
+            request = self.request(case.instruction, tool, gold_history(case, i))
+            steps.append(RoleStep(i, request, gold))
+        return steps
+
+    def score(self, case: ToolCase, step: RoleStep, result: ChatResult) -> StepScore:
+        """Exact argument match = success (AST-style when the gold lists accepted values)."""
+        arguments = parse_json_object(result.text) if result.ok else None
+        if arguments is None:
+            return self.failed("not a JSON object")
+        gold = step.expected
+        f1 = metrics.arg_f1(arguments, gold.arguments)
+        if gold.accepted is not None:
+            from rolecast.profiles.bfcl_checker import check_call
+
+            tool = case.tool(gold.tool)
+            exact = bool(tool is not None and check_call(gold.tool, arguments, gold, tool).ok)
+        else:
+            exact = metrics.args_exact_match(arguments, gold.arguments)
+        values = {"valid": 1.0, "arg_f1": f1, "exact_match": float(exact)}
+        return StepScore(exact, float(exact), values, parsed=arguments)
+
+
+def leaf_examples(value: Any) -> dict[str, Any]:
+    """Each leaf path of a JSON value (list indices omitted) with its first value."""
+    examples: dict[str, Any] = {}
+
+    def walk(node: Any, prefix: str) -> None:
+        if isinstance(node, dict):
+            for key, child in node.items():
+                walk(child, f"{prefix}.{key}" if prefix else str(key))
+        elif isinstance(node, list):
+            for child in node:
+                walk(child, prefix)
+        elif prefix and prefix not in examples:
+            examples[prefix] = node
+
+    walk(value, "")
+    return examples
+
+
+class ExtractorRole(Role):
+    """JSON-RAG: keeps the fields of a large response that answer the request."""
+
+    name = "extractor"
+    max_tokens = 160
+    min_reduction: ClassVar[float] = 0.3
+    """A pass must keep every gold field and cut the response by at least this fraction."""
+
+    def request(self, instruction: str, tool_name: str, observation: Any):
+        """The extractor prompt, constrained to the response's own field paths."""
+        examples = leaf_examples(observation)
+        paths = sorted(metrics.json_paths(observation)) or sorted(examples)
+        fields = "\n".join(f"- {p}: {render_value(v, _EXAMPLE_CHARS)}" for p, v in examples.items())
+        schema = {
+            "type": "object",
+            "properties": {
+                "keep": {"type": "array", "items": {"type": "string", "enum": paths}, "minItems": 1}
+            },
+            "required": ["keep"],
+            "additionalProperties": False,
+        }
+        messages = self.template.render(instruction=instruction, tool_name=tool_name, fields=fields)
+        return ChatRequest(messages=messages, json_schema=schema, max_tokens=self.max_tokens)
+
+    def parse(self, text: str) -> list[str] | None:
+        """The kept field paths, or None."""
+        value = parse_json_object(text)
+        keep = value.get("keep") if value else None
+        if not isinstance(keep, list) or not all(isinstance(k, str) for k in keep):
+            return None
+        return keep
+
+    def steps(self, case: ToolCase) -> list[RoleStep]:
+        """One step per gold call whose response needs cutting (``evidence`` set)."""
+        return [
+            RoleStep(i, self.request(case.instruction, gold.tool, gold.observation), gold)
+            for i, gold in enumerate(case.steps)
+            if gold.evidence is not None
+        ]
+
+    def score(self, case: ToolCase, step: RoleStep, result: ChatResult) -> StepScore:
+        """Recall of the gold evidence; pass = full recall and a real cut."""
+        keep = self.parse(result.text) if result.ok else None
+        if keep is None:
+            return self.failed("no field list")
+        gold = step.expected
+        recall = metrics.evidence_recall(keep, gold.evidence or [])
+        reduction = metrics.size_reduction(
+            gold.observation, metrics.filter_json(gold.observation, keep)
+        )
+        success = recall >= 1.0 and reduction >= self.min_reduction
+        values = {"valid": 1.0, "evidence_recall": recall, "size_reduction": reduction}
+        return StepScore(success, recall, values, parsed=keep)
+
+
+class ResponderRole(Role):
+    """Writes the final answer. Metrics: MiniLM cosine to the gold answer, ROUGE-L F."""
+
+    name = "responder"
+    max_tokens = 80
+    threshold: ClassVar[float] = 0.7
+    """A pass needs this cosine similarity to the gold answer (all-MiniLM-L6-v2)."""
+
+    def __init__(self, similarity: Callable[[str, str], float] | None = None) -> None:
+        self._similarity = similarity
+
+    def similarity(self, a: str, b: str) -> float:
+        """Cosine of the two texts' embeddings (the packaged MiniLM unless injected)."""
+        if self._similarity is None:
+            from rolecast.profiles.embeddings import default_embedder
+
+            self._similarity = default_embedder().similarity
+        return self._similarity(a, b)
+
+    def request(self, instruction: str, history: Sequence[HistoryItem]):
+        """The responder prompt over the (cut) tool results."""
+        messages = self.template.render(instruction=instruction, history=format_history(history))
+        return ChatRequest(messages=messages, max_tokens=self.max_tokens)
+
+    def steps(self, case: ToolCase) -> list[RoleStep]:
+        """One step after all gold calls, when the case has a gold answer."""
+        if case.answer is None:
+            return []
+        request = self.request(case.instruction, gold_history(case, len(case.steps)))
+        return [RoleStep(0, request, case.answer)]
+
+    def score(self, case: ToolCase, step: RoleStep, result: ChatResult) -> StepScore:
+        """Cosine ≥ threshold = success; ROUGE-L reported beside it."""
+        text = result.text.strip() if result.ok else ""
+        if not text:
+            return self.failed("empty answer")
+        cosine = self.similarity(text, step.expected)
+        values = {"valid": 1.0, "cosine": cosine, "rouge_l": metrics.rouge_l_f(text, step.expected)}
+        return StepScore(cosine >= self.threshold, cosine, values, parsed=text)
+
+
+ROLES: dict[str, type[Role]] = {
+    cls.name: cls for cls in (PlannerRole, CallerRole, ExtractorRole, ResponderRole)
+}
+
+
+def get_role(name: str) -> Role:
+    """A role instance by name; unknown names get a suggestion."""
+    if name not in ROLES:
+        close = difflib.get_close_matches(name, ROLES, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(f"unknown role {name!r}{hint} (known: {', '.join(ROLES)})")
+    return ROLES[name]()
+
+
+def check_pipeline(pipeline: Sequence[str]) -> tuple[str, ...]:
+    """Validate a pipeline: known roles, no repeats, planner/caller/responder present."""
+    for name in pipeline:
+        get_role(name)
+    if len(set(pipeline)) != len(pipeline):
+        raise ConfigError(f"pipeline {list(pipeline)} names a role twice")
+    return tuple(pipeline)

@@ -1,0 +1,27 @@
+"""Published JSON Schemas: the case format, the coalition config, the project file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rolecast.errors import ConfigError
+
+__all__ = ["SCHEMAS", "json_schema"]
+
+SCHEMAS = ("case", "coalition", "project")
+
+
+def json_schema(which: str) -> dict[str, Any]:
+    """The JSON Schema of ``which`` (one of :data:`SCHEMAS`)."""
+    if which == "case":
+        from rolecast.types import ToolCase as model
+    elif which == "coalition":
+        from rolecast.export import CoalitionConfig as model
+    elif which == "project":
+        from rolecast.project import ProjectConfig as model
+    else:
+        raise ConfigError(f"unknown schema {which!r}; choose one of {', '.join(SCHEMAS)}")
+    schema = model.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = f"https://rolecast.dev/schemas/{which}.schema.json"
+    return schema

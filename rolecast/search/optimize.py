@@ -1,0 +1,168 @@
+"""Optuna search over role -> candidate assignments under budgets.
+
+The feasible space is usually small (candidates ** roles); up to ``exhaustive_limit``
+assignments it is enumerated with :class:`optuna.samplers.BruteForceSampler`, so the
+answer is exact. Larger spaces use TPE. Budgets are constraints set with
+``Trial.set_constraint`` (feasible when ≤ 0); an assignment that breaks a budget is
+recorded as infeasible without computing its accuracy. The Pareto front (accuracy up,
+cost and memory down) is computed over every feasible assignment evaluated.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import optuna
+
+from rolecast.allocator.coalition import CoalitionEval, ProfileMatrix
+from rolecast.errors import BudgetError
+from rolecast.profiles.stats import is_tie
+from rolecast.types import Budget, stable_hash
+
+__all__ = ["SearchResult", "search"]
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class SearchResult:
+    """Best coalition, the ones tied with it within noise, the ranking and the Pareto front."""
+
+    best: CoalitionEval
+    ties: list[CoalitionEval]
+    ranked: list[CoalitionEval]
+    pareto: list[CoalitionEval]
+    n_evaluated: int
+    n_infeasible: int
+    exhaustive: bool
+    study_name: str
+    notes: list[str] = field(default_factory=list)
+
+
+def search(
+    matrix: ProfileMatrix,
+    budget: Budget,
+    *,
+    n_trials: int | None = None,
+    storage: str | None = None,
+    study_name: str | None = None,
+    seed: int = 0,
+    exhaustive_limit: int = 4096,
+    progress: Progress | None = None,
+) -> SearchResult:
+    """Find the most accurate coalition within ``budget``."""
+    options = {role: sorted(matrix.options(role)) for role in matrix.roles}
+    for role, names in options.items():
+        if not names:
+            raise BudgetError(f"no candidate is profiled on role {role!r}; run `rolecast profile`")
+    space = math.prod(len(names) for names in options.values())
+    exhaustive = space <= exhaustive_limit and n_trials is None
+    trials = space if exhaustive else (n_trials or 200)
+    name = study_name or "rolecast-" + stable_hash(
+        {"options": options, "cases": matrix.case_ids, "budget": budget.model_dump()}, 12
+    )
+    sampler: optuna.samplers.BaseSampler = (
+        optuna.samplers.BruteForceSampler(seed=seed)
+        if exhaustive
+        else optuna.samplers.TPESampler(seed=seed, multivariate=True)
+    )
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(
+        study_name=name,
+        storage=storage,
+        sampler=sampler,
+        direction="maximize",
+        load_if_exists=True,
+    )
+    evaluated: dict[tuple[str, ...], CoalitionEval] = {}
+
+    def objective(trial: optuna.Trial) -> float:
+        assignment = {role: trial.suggest_categorical(role, names) for role, names in options.items()}
+        violations = matrix.violations(assignment, budget)
+        for key, excess in violations.items():
+            trial.set_constraint(key, excess)
+        if any(excess > 0 for excess in violations.values()):
+            trial.set_user_attr("infeasible", True)
+            return 0.0  # pruned: accuracy is not computed for an assignment over budget
+        result = matrix.evaluate(assignment, budget)
+        evaluated[tuple(assignment.values())] = result
+        return result.accuracy.mean
+
+    done = len([t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE])
+    remaining = max(trials - done, 0)
+    callbacks = [lambda s, t: progress(len(s.trials), trials)] if progress else []
+    if remaining:
+        study.optimize(objective, n_trials=remaining, callbacks=callbacks)
+
+    # Every feasible assignment the study has seen (this call's and earlier workers').
+    for trial in study.trials:
+        if trial.state != optuna.trial.TrialState.COMPLETE or trial.user_attrs.get("infeasible"):
+            continue
+        assignment = {role: trial.params[role] for role in options if role in trial.params}
+        if len(assignment) == len(options) and tuple(assignment.values()) not in evaluated:
+            evaluated[tuple(assignment.values())] = matrix.evaluate(assignment, budget)
+    feasible = [e for e in evaluated.values() if e.feasible]
+    n_infeasible = sum(1 for t in study.trials if t.user_attrs.get("infeasible"))
+    if not feasible:
+        raise BudgetError(_nothing_fits(matrix, budget, options))
+    ranked = sorted(feasible, key=lambda e: (-e.accuracy.mean, e.cost_per_1k, e.memory_gb, e.label))
+    best = ranked[0]
+    ties = [e for e in ranked[1:] if is_tie(best.case_success, e.case_success)]
+    return SearchResult(
+        best=best,
+        ties=ties,
+        ranked=ranked,
+        pareto=pareto_front(feasible),
+        n_evaluated=len(evaluated),
+        n_infeasible=n_infeasible,
+        exhaustive=exhaustive,
+        study_name=name,
+    )
+
+
+def pareto_front(evals: list[CoalitionEval]) -> list[CoalitionEval]:
+    """Coalitions no other beats on accuracy, cost and memory at once."""
+
+    def dominates(a: CoalitionEval, b: CoalitionEval) -> bool:
+        no_worse = (
+            a.accuracy.mean >= b.accuracy.mean
+            and a.cost_per_1k <= b.cost_per_1k
+            and a.memory_gb <= b.memory_gb
+        )
+        better = (
+            a.accuracy.mean > b.accuracy.mean
+            or a.cost_per_1k < b.cost_per_1k
+            or a.memory_gb < b.memory_gb
+        )
+        return no_worse and better
+
+    front = [e for e in evals if not any(dominates(o, e) for o in evals if o is not e)]
+    return sorted(front, key=lambda e: (-e.accuracy.mean, e.cost_per_1k, e.memory_gb))
+
+
+def _nothing_fits(matrix: ProfileMatrix, budget: Budget, options: dict[str, list[str]]) -> str:
+    """Which budget binds, and the cheapest coalition by the binding measure."""
+    assignments = [
+        dict(zip(options, combo, strict=True)) for combo in itertools.product(*options.values())
+    ]
+    parts = []
+    for key, limit, measure, unit in (
+        ("gpu_memory_gb", budget.gpu_memory_gb, matrix.coalition_memory_gb, "GB"),
+        ("cost_per_1k_tasks", budget.cost_per_1k_tasks, matrix.cost_per_1k, "USD"),
+        ("latency_s", budget.latency_s, matrix.latency_s, "s"),
+    ):
+        if limit is None:
+            continue
+        cheapest = min(assignments, key=measure)
+        need = measure(cheapest)
+        if need > limit:
+            label = " ".join(f"{r}={n}" for r, n in cheapest.items())
+            parts.append(
+                f"{key}={limit:g} binds: the cheapest coalition ({label}) needs {need:.3g} {unit}"
+            )
+    if not parts:
+        parts.append("no single coalition meets all budgets at once; relax one of them")
+    return "no coalition fits the budget: " + "; ".join(parts)

@@ -1,0 +1,10 @@
+"""The profile store: every scored step, durable as soon as it is produced.
+
+SQLite by default (zero set-up), PostgreSQL when a team or a scheduled job shares
+profiles. See :class:`ProfileStore` for the contract.
+"""
+
+from rolecast.storage.records import RunRecord, StepKey, StepRecord
+from rolecast.storage.store import ProfileStore, resolve_db_url
+
+__all__ = ["ProfileStore", "RunRecord", "StepKey", "StepRecord", "resolve_db_url"]

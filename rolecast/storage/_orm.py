@@ -1,0 +1,122 @@
+"""The tables of the profile store (SQLAlchemy 2.0 typed ORM); private to ``rolecast.storage``.
+
+Timestamps are stored in UTC and always come back timezone-aware, whatever the dialect
+(SQLite has no timezone type; PostgreSQL returns the session's zone).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Dialect,
+    Double,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = ["SCHEMA_VERSION", "STEP_KEY_COLUMNS", "Base", "MetaRow", "RunRow", "StepRow"]
+
+#: Bumped whenever a table changes; a database with another version is refused on open.
+SCHEMA_VERSION = 1
+
+#: The columns of the unique step key, in :class:`~rolecast.storage.records.StepKey` order.
+STEP_KEY_COLUMNS = ("fingerprint", "role", "prompt_version", "case_hash", "step_index")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as UTC and returned timezone-aware; a naive value is taken as UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Normalise to UTC; SQLite stores it naive."""
+        if value is None:
+            return None
+        value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Attach (or convert to) UTC."""
+        if value is None:
+            return None
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+_JSON = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the profile store's tables."""
+
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: _JSON,
+        dict[str, float]: _JSON,
+        float: Double(),
+        str: String(),
+    }
+
+
+class MetaRow(Base):
+    """Key/value facts about the database itself (the schema version)."""
+
+    __tablename__ = "meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str]
+
+
+class RunRow(Base):
+    """One profiling or import run."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    label: Mapped[str]
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(32))
+    n_generated: Mapped[int] = mapped_column(default=0)
+    n_reused: Mapped[int] = mapped_column(default=0)
+    config: Mapped[dict[str, Any]]
+
+
+class StepRow(Base):
+    """One scored step; unique on the step key so a stored step is never generated twice."""
+
+    __tablename__ = "steps"
+    __table_args__ = (
+        UniqueConstraint(*STEP_KEY_COLUMNS, name="uq_steps_key"),
+        Index("ix_steps_candidate_role", "candidate", "role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"))
+    candidate: Mapped[str]
+    fingerprint: Mapped[str]
+    role: Mapped[str]
+    prompt_version: Mapped[str]
+    case_id: Mapped[str]
+    case_hash: Mapped[str]
+    step_index: Mapped[int]
+    success: Mapped[bool]
+    score: Mapped[float]
+    metrics: Mapped[dict[str, float]]
+    output: Mapped[str] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    tokens_in: Mapped[int]
+    tokens_out: Mapped[int]
+    latency_s: Mapped[float]
+    source: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]

@@ -1,0 +1,65 @@
+"""Frozen domain records the profile store takes and returns (no ORM objects leak out)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+__all__ = ["RunRecord", "StepKey", "StepRecord"]
+
+
+@dataclass(frozen=True)
+class StepKey:
+    """What makes a stored step reusable: same weights+decoding, role, prompt, case, step."""
+
+    fingerprint: str
+    role: str
+    prompt_version: str
+    case_hash: str
+    step_index: int
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """One scored step: a candidate's output for one role on one step of one case."""
+
+    candidate: str
+    fingerprint: str
+    role: str
+    prompt_version: str
+    case_id: str
+    case_hash: str
+    step_index: int
+    success: bool
+    score: float
+    metrics: dict[str, float] = field(default_factory=dict)
+    output: str = ""
+    error: str | None = None
+    tokens_in: int = 0
+    tokens_out: int = 0
+    latency_s: float = 0.0
+    source: str = "rolecast"
+    run_id: int | None = None
+    created_at: datetime | None = None
+
+    @property
+    def key(self) -> StepKey:
+        """The cache key of this step."""
+        return StepKey(
+            self.fingerprint, self.role, self.prompt_version, self.case_hash, self.step_index
+        )
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One profiling (or import) run: when, what, how many steps generated vs reused."""
+
+    id: int
+    label: str
+    started_at: datetime
+    finished_at: datetime | None
+    status: str
+    n_generated: int
+    n_reused: int
+    config: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,425 @@
+"""The profile store: scored steps and runs in SQLite (default) or PostgreSQL.
+
+Contract:
+
+* Every write commits before the call returns, so a killed run loses nothing it stored.
+* A step is unique on its :class:`StepKey`; writing the same key again replaces the row.
+* Reads and writes return frozen records (:class:`StepRecord`, :class:`RunRecord`),
+  never ORM objects, and every driver error becomes a one-line :class:`StorageError`
+  whose message never contains the URL's password.
+* Several stores (threads or processes) may share one database: SQLite runs in WAL mode
+  with a busy timeout so a reader does not fail while another store writes. One
+  instance is meant for one thread.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy import ColumnElement, Engine, create_engine, delete, event, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from rolecast.errors import StorageError
+from rolecast.storage._orm import SCHEMA_VERSION, STEP_KEY_COLUMNS, Base, MetaRow, RunRow, StepRow
+from rolecast.storage._url import (
+    DB_HINT,
+    default_db_path,
+    ensure_sqlite_parent,
+    mask_url,
+    resolve_db_url,
+    scrub_password,
+)
+from rolecast.storage.records import RunRecord, StepKey, StepRecord
+
+__all__ = ["ProfileStore", "default_db_path", "mask_url", "resolve_db_url"]
+
+#: Seconds a SQLite writer waits for another writer's lock before giving up.
+SQLITE_BUSY_TIMEOUT_S = 30.0
+#: Seconds to wait for a PostgreSQL server before reporting it unreachable.
+PG_CONNECT_TIMEOUT_S = 10
+
+_BACKGROUND = re.compile(r"\s*\(Background on this error at: [^)]*\)")
+_VALUE_COLUMNS = tuple(
+    c.name for c in StepRow.__table__.columns if c.name not in (*STEP_KEY_COLUMNS, "id")
+)
+
+
+def _reason(exc: BaseException) -> str:
+    """The driver's message on one line, without SQLAlchemy's statement dump."""
+    orig = getattr(exc, "orig", None) or exc
+    text = _BACKGROUND.sub("", str(orig))
+    text = "; ".join(re.sub(r"\s+", " ", line).strip() for line in text.splitlines())
+    text = re.sub(r"(; )+", "; ", text).strip("; ")
+    text = text or type(orig).__name__
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+class ProfileStore:
+    """Scored steps and runs, in any database SQLAlchemy reaches (tested: SQLite, PostgreSQL).
+
+    Args:
+        url: A SQLAlchemy URL, usually from :func:`resolve_db_url`. The tables are created
+            on first open.
+
+    Raises:
+        StorageError: The database cannot be opened (bad URL, unreachable server, wrong
+            password, unwritable path) or has another schema version.
+    """
+
+    def __init__(self, url: str) -> None:
+        self._closed = False
+        self._display = mask_url(url)
+        try:
+            parsed = make_url(url)
+        except SQLAlchemyError as exc:
+            raise StorageError(
+                f"cannot open database {self._display}: not a database URL ({_reason(exc)}); "
+                f"use a file path, sqlite:///PATH or postgresql://USER:PASSWORD@HOST/DB; "
+                f"{DB_HINT}"
+            ) from None
+        self._password = parsed.password if isinstance(parsed.password, str) else None
+        self._backend = parsed.get_backend_name()
+        if self._backend == "sqlite":
+            ensure_sqlite_parent(parsed, self._display)
+        self._engine = self._create_engine(parsed)
+        self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+        try:
+            self._init_schema()
+        except BaseException:
+            self.close()
+            raise
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """The database URL with the password masked."""
+        return self._display
+
+    def close(self) -> None:
+        """Release every connection; the store cannot be used afterwards."""
+        if not self._closed:
+            self._closed = True
+            self._engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"ProfileStore({self._display!r})"
+
+    # -- runs --------------------------------------------------------------------------
+
+    def start_run(self, label: str, config: dict[str, Any]) -> int:
+        """Record a run as started now and return its id."""
+        with self._tx("start a run") as session:
+            row = RunRow(
+                label=label,
+                started_at=datetime.now(UTC),
+                finished_at=None,
+                status="running",
+                n_generated=0,
+                n_reused=0,
+                config=dict(config),
+            )
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def finish_run(
+        self, run_id: int, *, n_generated: int, n_reused: int, status: str = "done"
+    ) -> None:
+        """Mark a run finished now with its step counts."""
+        with self._tx("finish a run") as session:
+            row = session.get(RunRow, run_id)
+            if row is None:
+                raise StorageError(
+                    f"no run with id {run_id} in {self._display}; start it with start_run() first"
+                )
+            row.finished_at = datetime.now(UTC)
+            row.status = status
+            row.n_generated = n_generated
+            row.n_reused = n_reused
+
+    def runs(self, limit: int = 20) -> list[RunRecord]:
+        """The ``limit`` most recent runs, newest first."""
+        with self._tx("list runs") as session:
+            rows = session.scalars(select(RunRow).order_by(RunRow.id.desc()).limit(limit))
+            return [_run_record(row) for row in rows]
+
+    def latest_run(self) -> RunRecord | None:
+        """The most recent run, if any."""
+        runs = self.runs(limit=1)
+        return runs[0] if runs else None
+
+    # -- steps -------------------------------------------------------------------------
+
+    def add_step(self, record: StepRecord) -> None:
+        """Store one step and commit; a stored step with the same key is replaced."""
+        with self._tx("store a step") as session:
+            self._upsert(session, [_step_values(record)])
+
+    def add_steps(self, records: Iterable[StepRecord]) -> int:
+        """Store many steps in one transaction (imports); returns how many rows were written.
+
+        Same-key records replace stored rows and each other (the last one wins).
+        """
+        by_key = {record.key: _step_values(record) for record in records}
+        if by_key:
+            with self._tx("store steps") as session:
+                self._upsert(session, list(by_key.values()))
+        return len(by_key)
+
+    def existing_keys(
+        self, fingerprint: str, role: str, prompt_version: str
+    ) -> set[tuple[str, int]]:
+        """``(case_hash, step_index)`` of every step stored for this model, role and prompt."""
+        query = select(StepRow.case_hash, StepRow.step_index).where(
+            StepRow.fingerprint == fingerprint,
+            StepRow.role == role,
+            StepRow.prompt_version == prompt_version,
+        )
+        with self._tx("look up stored steps") as session:
+            return {(case_hash, step_index) for case_hash, step_index in session.execute(query)}
+
+    def get_step(self, key: StepKey) -> StepRecord | None:
+        """The stored step with this key, if any."""
+        with self._tx("read a step") as session:
+            row = session.scalars(select(StepRow).where(*_key_clause(key))).one_or_none()
+            return None if row is None else _step_record(row)
+
+    def steps(
+        self,
+        *,
+        candidates: Sequence[str] | None = None,
+        roles: Sequence[str] | None = None,
+        fingerprints: Sequence[str] | None = None,
+        prompt_versions: Sequence[str] | None = None,
+        case_ids: Sequence[str] | None = None,
+        source: str | None = None,
+    ) -> list[StepRecord]:
+        """Stored steps matching every given filter, by (candidate, role, case_id, step_index).
+
+        A filter left as ``None`` matches everything; an empty sequence matches nothing.
+        """
+        query = select(StepRow)
+        for column, values in (
+            (StepRow.candidate, candidates),
+            (StepRow.role, roles),
+            (StepRow.fingerprint, fingerprints),
+            (StepRow.prompt_version, prompt_versions),
+            (StepRow.case_id, case_ids),
+        ):
+            if values is not None:
+                query = query.where(column.in_([values] if isinstance(values, str) else values))
+        if source is not None:
+            query = query.where(StepRow.source == source)
+        query = query.order_by(
+            StepRow.candidate, StepRow.role, StepRow.case_id, StepRow.step_index, StepRow.id
+        )
+        with self._tx("read steps") as session:
+            return [_step_record(row) for row in session.scalars(query)]
+
+    def candidates(self) -> list[tuple[str, str, int]]:
+        """``(candidate, role, number of steps)`` for every profiled pair, sorted."""
+        query = (
+            select(StepRow.candidate, StepRow.role, func.count())
+            .group_by(StepRow.candidate, StepRow.role)
+            .order_by(StepRow.candidate, StepRow.role)
+        )
+        with self._tx("summarise candidates") as session:
+            return [(c, r, int(n)) for c, r, n in session.execute(query)]
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _create_engine(self, url: URL) -> Engine:
+        connect_args: dict[str, Any] = {}
+        if self._backend == "sqlite":
+            connect_args["timeout"] = SQLITE_BUSY_TIMEOUT_S
+        elif self._backend == "postgresql" and "connect_timeout" not in url.query:
+            connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT_S
+        try:
+            engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+        except ImportError as exc:
+            extra = " install it with: pip install 'rolecast[postgres]';" * (
+                self._backend == "postgresql"
+            )
+            raise StorageError(
+                f"cannot open database {self._display}: its driver is not installed "
+                f"({exc});{extra} {DB_HINT}"
+            ) from None
+        except SQLAlchemyError as exc:
+            raise StorageError(
+                f"cannot open database {self._display}: {self._scrub(_reason(exc))}; "
+                f"use a file path, sqlite:///PATH or postgresql://USER:PASSWORD@HOST/DB; "
+                f"{DB_HINT}"
+            ) from None
+        if self._backend == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+
+    def _init_schema(self) -> None:
+        with self._guard("open database"):
+            Base.metadata.create_all(self._engine)
+            try:
+                with self._sessions.begin() as session:
+                    if session.get(MetaRow, "schema_version") is None:
+                        session.add(MetaRow(key="schema_version", value=str(SCHEMA_VERSION)))
+            except IntegrityError:  # another store created it at the same moment
+                pass
+            with self._sessions.begin() as session:
+                version = session.get_one(MetaRow, "schema_version").value
+        if version != str(SCHEMA_VERSION):
+            raise StorageError(
+                f"database {self._display} has schema version {version}, this rolecast "
+                f"reads version {SCHEMA_VERSION}; install the matching rolecast or {DB_HINT} "
+                f"to another database"
+            )
+
+    def _upsert(self, session: Session, values: list[dict[str, Any]]) -> None:
+        """Insert rows, replacing any stored row with the same step key."""
+        dialect = self._engine.dialect.name
+        if dialect in ("sqlite", "postgresql"):
+            stmt = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(StepRow)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=list(STEP_KEY_COLUMNS),
+                set_={name: stmt.excluded[name] for name in _VALUE_COLUMNS},
+            )
+            session.execute(stmt, values)
+            return
+        for row in values:  # portable fallback: delete then insert, in the same transaction
+            key = StepKey(**{name: row[name] for name in STEP_KEY_COLUMNS})
+            session.execute(delete(StepRow).where(*_key_clause(key)))
+        session.execute(insert(StepRow), values)
+
+    @contextmanager
+    def _tx(self, action: str) -> Iterator[Session]:
+        """A session in a transaction that commits on exit; errors become StorageError."""
+        with self._guard(action), self._sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def _guard(self, action: str) -> Iterator[None]:
+        if self._closed:
+            raise StorageError(f"cannot {action}: the store {self._display} is closed")
+        try:
+            yield
+        except SQLAlchemyError as exc:
+            raise StorageError(self._message(action, exc)) from None
+
+    def _message(self, action: str, exc: SQLAlchemyError) -> str:
+        reason = self._scrub(_reason(exc))
+        unreachable = isinstance(exc, OperationalError | InterfaceError)
+        if action == "open database" or (unreachable and self._backend == "postgresql"):
+            if self._backend == "sqlite":
+                hint = f"is the path a writable file? {DB_HINT}"
+            elif "is the server running" in reason.lower():  # libpq says it already
+                hint = f"check the host and port, or {DB_HINT}"
+            else:
+                hint = f"is the server running, and are host, user and password right? {DB_HINT}"
+            if action == "open database":
+                return f"cannot open database {self._display}: {reason}; {hint}"
+            return f"cannot {action} in {self._display}: {reason}; {hint}"
+        if isinstance(exc, IntegrityError):
+            return f"cannot {action} in {self._display}: {reason}"
+        return f"cannot {action} in {self._display}: {reason}; {DB_HINT} to a working database"
+
+    def _scrub(self, text: str) -> str:
+        """Remove the password from a driver message, however the driver quoted it."""
+        return scrub_password(text, self._password)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """WAL lets readers run beside a writer; the busy timeout makes writers wait, not fail."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+    finally:
+        cursor.close()
+
+
+def _key_clause(key: StepKey) -> list[ColumnElement[bool]]:
+    return [
+        StepRow.fingerprint == key.fingerprint,
+        StepRow.role == key.role,
+        StepRow.prompt_version == key.prompt_version,
+        StepRow.case_hash == key.case_hash,
+        StepRow.step_index == key.step_index,
+    ]
+
+
+def _step_values(record: StepRecord) -> dict[str, Any]:
+    return {
+        "run_id": record.run_id,
+        "candidate": record.candidate,
+        "fingerprint": record.fingerprint,
+        "role": record.role,
+        "prompt_version": record.prompt_version,
+        "case_id": record.case_id,
+        "case_hash": record.case_hash,
+        "step_index": record.step_index,
+        "success": record.success,
+        "score": record.score,
+        "metrics": dict(record.metrics),
+        "output": record.output,
+        "error": record.error,
+        "tokens_in": record.tokens_in,
+        "tokens_out": record.tokens_out,
+        "latency_s": record.latency_s,
+        "source": record.source,
+        "created_at": record.created_at or datetime.now(UTC),
+    }
+
+
+def _step_record(row: StepRow) -> StepRecord:
+    return StepRecord(
+        candidate=row.candidate,
+        fingerprint=row.fingerprint,
+        role=row.role,
+        prompt_version=row.prompt_version,
+        case_id=row.case_id,
+        case_hash=row.case_hash,
+        step_index=row.step_index,
+        success=row.success,
+        score=row.score,
+        metrics=dict(row.metrics or {}),
+        output=row.output,
+        error=row.error,
+        tokens_in=row.tokens_in,
+        tokens_out=row.tokens_out,
+        latency_s=row.latency_s,
+        source=row.source,
+        run_id=row.run_id,
+        created_at=row.created_at,
+    )
+
+
+def _run_record(row: RunRow) -> RunRecord:
+    return RunRecord(
+        id=row.id,
+        label=row.label,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        status=row.status,
+        n_generated=row.n_generated,
+        n_reused=row.n_reused,
+        config=dict(row.config or {}),
+    )

