@@ -89,30 +89,44 @@ class CoalitionRunner:
             who, result = self._ask("planner", self.planner.request(instruction, tools, history))
             action = self.planner.parse(result.text) if result.ok else None
             trajectory.steps.append(
-                AgentStep("plan", f"planner:{who}", result.error or result.text, result.latency_s, action)
+                AgentStep(
+                    "plan", f"planner:{who}", result.error or result.text, result.latency_s, action
+                )
             )
             if action is None or action == FINISH or action not in by_name:
                 trajectory.stopped = (
                     "finish" if action == FINISH else f"planner gave no usable action ({action!r})"
                 )
                 break
-            who, result = self._ask("caller", self.caller.request(instruction, by_name[action], history))
+            who, result = self._ask(
+                "caller", self.caller.request(instruction, by_name[action], history)
+            )
             arguments = (parse_json_object(result.text) if result.ok else None) or {}
             trajectory.steps.append(
-                AgentStep("call", f"caller:{who}", result.error or result.text, result.latency_s, arguments)
+                AgentStep(
+                    "call",
+                    f"caller:{who}",
+                    result.error or result.text,
+                    result.latency_s,
+                    arguments,
+                )
             )
             trajectory.calls.append((action, arguments))
             try:
                 observation = call_tool(action, arguments)
             except ValueError as exc:  # the tool refused the arguments: the agent sees why
                 observation = {"error": str(exc)}
-            trajectory.steps.append(AgentStep("tool", f"tool:{action}", canonical_json(observation)))
+            trajectory.steps.append(
+                AgentStep("tool", f"tool:{action}", canonical_json(observation))
+            )
             observation = self._maybe_extract(instruction, action, observation, trajectory)
             history.append(HistoryItem(action, arguments, observation))
         who, result = self._ask("responder", self.responder.request(instruction, history))
         trajectory.answer = result.text.strip() if result.ok else ""
         trajectory.steps.append(
-            AgentStep("answer", f"responder:{who}", result.error or trajectory.answer, result.latency_s)
+            AgentStep(
+                "answer", f"responder:{who}", result.error or trajectory.answer, result.latency_s
+            )
         )
         return trajectory
 
@@ -126,7 +140,9 @@ class CoalitionRunner:
         who, result = self._ask("extractor", self.extractor.request(instruction, tool, observation))
         keep = self.extractor.parse(result.text) if result.ok else None
         trajectory.steps.append(
-            AgentStep("extract", f"extractor:{who}", result.error or result.text, result.latency_s, keep)
+            AgentStep(
+                "extract", f"extractor:{who}", result.error or result.text, result.latency_s, keep
+            )
         )
         return metrics.filter_json(observation, keep) if keep else observation
 
@@ -143,12 +159,16 @@ class CoalitionRunner:
         self.close()
 
 
-def judge(case: ToolCase, trajectory: Trajectory, similarity: Callable[[str, str], float]) -> dict[str, Any]:
+def judge(
+    case: ToolCase, trajectory: Trajectory, similarity: Callable[[str, str], float]
+) -> dict[str, Any]:
     """End-to-end verdict against the gold: IBM planner pass, slot filling, answer cosine."""
     gold_calls = [(step.tool, dict(step.arguments)) for step in case.steps]
     plan_ok = metrics.ibm_planner_pass(trajectory.tools_called, [t for t, _ in gold_calls])
     procedural = plan_ok and metrics.ibm_slot_filling_pass(trajectory.calls, gold_calls)
-    cosine = similarity(trajectory.answer, case.answer) if case.answer and trajectory.answer else 0.0
+    cosine = (
+        similarity(trajectory.answer, case.answer) if case.answer and trajectory.answer else 0.0
+    )
     return {
         "planner_pass": plan_ok,
         "procedural": procedural,

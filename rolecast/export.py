@@ -9,7 +9,7 @@ and cost, and where the numbers came from. Its JSON Schema is published as
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -195,19 +195,30 @@ def build_coalition_config(
 
 
 def write_atomic(path: str | Path, text: str) -> Path:
-    """Write ``text`` to ``path`` via a temporary file and a rename: never a partial file."""
+    """Write ``text`` to ``path`` via a temporary file and a rename: never a partial file.
+
+    The file gets the permissions ``open(path, "w")`` would give a new file (0666 less the
+    umask), not a temporary file's 0600: other runners and users read coalition.yaml.
+
+    Raises:
+        ConfigError: the file cannot be written; an existing file is left as it was.
+    """
     path = Path(path)
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     except OSError as exc:
         raise ConfigError(f"cannot write {path}: {exc.strerror}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return path
 
@@ -226,5 +237,7 @@ def load_coalition(path: str | Path) -> CoalitionConfig:
     """Read and validate a coalition config."""
     data = load_yaml(path)
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a coalition mapping (pipeline, roles, candidates, ...)")
+        raise ConfigError(
+            f"{path}: expected a coalition mapping (pipeline, roles, candidates, ...)"
+        )
     return parse_model(CoalitionConfig, data, str(path))

@@ -56,7 +56,9 @@ class ProjectConfig(StrictModel):
         for candidate in self.candidates:
             if candidate.name == name:
                 return candidate
-        raise ConfigError(f"unknown candidate {name!r} (known: {', '.join(c.name for c in self.candidates)})")
+        raise ConfigError(
+            f"unknown candidate {name!r} (known: {', '.join(c.name for c in self.candidates)})"
+        )
 
 
 def load_project(path: str | Path | None) -> tuple[ProjectConfig, str]:

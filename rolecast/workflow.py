@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from rolecast.allocator import ProfileMatrix
 from rolecast.backends import fingerprint
 from rolecast.errors import CaseError
 from rolecast.export import CoalitionConfig, build_coalition_config
-from rolecast.profiles.loaders import LoadResult, load_cases
+from rolecast.profiles.loaders import NATIVE_SUFFIXES, LoadResult, load_cases
 from rolecast.profiles.roles import Role, get_role
 from rolecast.project import ProjectConfig
 from rolecast.storage import ProfileStore
@@ -33,6 +34,10 @@ class CaseSelection:
 def select_cases(project: ProjectConfig, subset: int | None = None) -> CaseSelection:
     """Load the project's cases and pick the profiling subset."""
     loaded = load_cases(project.cases, **project.case_options)
+    if loaded.skipped and Path(project.cases).suffix.lower() in NATIVE_SUFFIXES:
+        # A user's own case file is fixed, not half-used: the first problem, one line.
+        more = len(loaded.skipped) - 1
+        raise CaseError(str(loaded.skipped[0]) + (f" (and {more} more)" if more else ""))
     if not loaded.cases:
         raise CaseError(f"{project.cases}: no usable cases ({len(loaded.skipped)} skipped)")
     profile = [c for c in loaded.cases if c.split == "profile"]
@@ -68,7 +73,10 @@ def make_matrix(
 
 
 def coalition_from_search(
-    result, matrix: ProfileMatrix, project: ProjectConfig, store: ProfileStore,  # noqa: ANN001
+    result,
+    matrix: ProfileMatrix,
+    project: ProjectConfig,
+    store: ProfileStore,
     fingerprints: dict[str, str],
 ) -> CoalitionConfig:
     """The exportable config of a search result's best coalition."""

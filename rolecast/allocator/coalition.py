@@ -199,13 +199,13 @@ def _role_stats(
     per_case: dict[str, list[StepRecord]] = {}
     missing = 0
     for case in cases:
-        if use_import:
-            found = imported.get(case.id)
-            if not found:
-                missing += 1
-            per_case[case.id] = found or []
-            continue
         expected = [step.index for step in role.steps(case)]
+        if use_import:
+            found = imported.get(case.id, [])
+            if expected and not found:  # a role with no step on the case passes vacuously
+                missing += 1
+            per_case[case.id] = found
+            continue
         found_steps = [native.get((case.content_hash, i)) for i in expected]
         missing += sum(r is None for r in found_steps)
         per_case[case.id] = [r for r in found_steps if r is not None]

@@ -66,9 +66,7 @@ class LlamaCppBackend(Backend):
     def _grammar(self, schema: dict[str, Any]) -> Any:
         key = json.dumps(schema, sort_keys=True)
         if key not in self._grammars:
-            self._grammars[key] = self._llama_cpp.LlamaGrammar.from_json_schema(
-                key, verbose=False
-            )
+            self._grammars[key] = self._llama_cpp.LlamaGrammar.from_json_schema(key, verbose=False)
         return self._grammars[key]
 
     def generate(self, requests: Sequence[ChatRequest]) -> list[ChatResult]:
@@ -93,7 +91,9 @@ class LlamaCppBackend(Backend):
             )
         except (ValueError, RuntimeError) as exc:  # context overflow, bad grammar, decode error
             return ChatResult(
-                text="", latency_s=time.perf_counter() - started, error=f"{type(exc).__name__}: {exc}"
+                text="",
+                latency_s=time.perf_counter() - started,
+                error=f"{type(exc).__name__}: {exc}",
             )
         latency = time.perf_counter() - started
         choice = response["choices"][0]

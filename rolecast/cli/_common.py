@@ -34,7 +34,7 @@ SubsetOption = Annotated[
 ]
 
 
-def open_store(db: str | None):  # noqa: ANN201 - ProfileStore
+def open_store(db: str | None):
     """Open the profile store named by ``--db`` / ``ROLECAST_DB`` / the default."""
     from rolecast.storage import ProfileStore, resolve_db_url
 
@@ -74,7 +74,7 @@ PRIMARY_METRIC = {
 }
 
 
-def role_table(matrix, title: str = "Role × model: step pass rate [95% CI]") -> Table:  # noqa: ANN001
+def role_table(matrix, title: str = "Role × model: step pass rate [95% CI]") -> Table:
     """Roles as rows, candidates as columns; ≈ marks a rate within noise of the best."""
     names = list(matrix.candidates)
     table = Table(title=title, title_justify="left")
@@ -111,7 +111,7 @@ def role_table(matrix, title: str = "Role × model: step pass rate [95% CI]") ->
     return table
 
 
-def coalition_table(evals: Sequence, title: str, tied: Sequence = ()) -> Table:  # noqa: ANN001
+def coalition_table(evals: Sequence, title: str, tied: Sequence = ()) -> Table:
     """One row per coalition: roles, accuracy with interval, memory, cost."""
     table = Table(title=title, title_justify="left")
     roles = list(evals[0].assignment) if evals else []
@@ -134,11 +134,18 @@ def coalition_table(evals: Sequence, title: str, tied: Sequence = ()) -> Table: 
     return table
 
 
-def print_trajectory(trajectory) -> None:  # noqa: ANN001
+def print_trajectory(trajectory) -> None:
     """The agent's steps, one line each."""
     console.print(f"[bold]instruction:[/bold] {trajectory.instruction}")
     for i, step in enumerate(trajectory.steps, start=1):
         text = step.text if len(step.text) <= 240 else step.text[:237] + "..."
         timing = f" ({step.latency_s:.1f}s)" if step.latency_s else ""
-        console.print(f"  {i:>2}. [cyan]{step.kind:<7}[/cyan] {step.actor}{timing}: {text}", markup=True, highlight=False)
-    console.print(f"[bold]answer:[/bold] {trajectory.answer or '(none)'}   [dim]stopped: {trajectory.stopped}[/dim]")
+        console.print(
+            f"  {i:>2}. [cyan]{step.kind:<7}[/cyan] {step.actor}{timing}: {text}",
+            markup=True,
+            highlight=False,
+        )
+    console.print(
+        f"[bold]answer:[/bold] {trajectory.answer or '(none)'}   "
+        f"[dim]stopped: {trajectory.stopped}[/dim]"
+    )

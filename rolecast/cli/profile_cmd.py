@@ -73,8 +73,12 @@ def show(
                 table.add_column(column)
             for run in store.runs():
                 table.add_row(
-                    str(run.id), run.label, f"{run.started_at:%Y-%m-%d %H:%M:%S}", run.status,
-                    str(run.n_generated), str(run.n_reused),
+                    str(run.id),
+                    run.label,
+                    f"{run.started_at:%Y-%m-%d %H:%M:%S}",
+                    run.status,
+                    str(run.n_generated),
+                    str(run.n_reused),
                 )
             console.print(table)
             return

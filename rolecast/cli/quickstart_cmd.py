@@ -8,7 +8,14 @@ from typing import Annotated
 
 import typer
 
-from rolecast.cli._common import DbOption, SubsetOption, console, open_store, progress_bar, role_table
+from rolecast.cli._common import (
+    DbOption,
+    SubsetOption,
+    console,
+    open_store,
+    progress_bar,
+    role_table,
+)
 
 
 def quickstart(
@@ -39,7 +46,14 @@ def quickstart(
     with open_store(db) as store:
         console.print(f"store: {store.url}")
         with progress_bar(progress) as update:
-            outcome = profile(selection.profile, project.candidates, roles, store, progress=update, label="quickstart")
+            outcome = profile(
+                selection.profile,
+                project.candidates,
+                roles,
+                store,
+                progress=update,
+                label="quickstart",
+            )
         console.print(f"generated {outcome.generated} step(s), reused {outcome.reused}")
         matrix, _ = make_matrix(store, project, selection.profile)
         console.print(role_table(matrix))
@@ -50,13 +64,16 @@ def quickstart(
     )
     console.rule("3. export")
     with store:
-        path = write_coalition(coalition_from_search(result, matrix, project, store, fingerprints), out)
+        path = write_coalition(
+            coalition_from_search(result, matrix, project, store, fingerprints), out
+        )
     console.print(f"wrote {path}")
     console.rule("4. run on a held-out case")
     case = next((c for c in selection.holdout if len(c.steps) >= 2), selection.holdout[0])
     run_coalition(path, None, case.id, project.cases, None)
     finished = time.perf_counter()
     console.print(
-        f"timings: profile {profiled - started:.0f}s, search+export+run {finished - profiled:.0f}s, "
+        f"timings: profile {profiled - started:.0f}s, "
+        f"search+export+run {finished - profiled:.0f}s, "
         f"total {finished - started:.0f}s"
     )

@@ -11,8 +11,13 @@ from rolecast.cli._common import console, print_trajectory
 from rolecast.errors import CaseError, ConfigError
 
 
-def run_coalition(coalition_path: Path, instruction: str | None, case_id: str | None, cases: str,
-                  max_steps: int | None) -> None:
+def run_coalition(
+    coalition_path: Path,
+    instruction: str | None,
+    case_id: str | None,
+    cases: str,
+    max_steps: int | None,
+) -> None:
     """Load the coalition and the tools, run, print (and judge a case)."""
     from rolecast.agent import CoalitionRunner, judge
     from rolecast.export import load_coalition
@@ -21,7 +26,9 @@ def run_coalition(coalition_path: Path, instruction: str | None, case_id: str | 
     if max_steps is not None:
         coalition = coalition.model_copy(update={"max_steps": max_steps})
     if coalition.tools != "builtin":
-        raise ConfigError(f"{coalition_path}: tool set {coalition.tools!r} is not runnable here; use 'builtin'")
+        raise ConfigError(
+            f"{coalition_path}: tool set {coalition.tools!r} is not runnable here; use 'builtin'"
+        )
     from rolecast.suite import call_tool, tool_definitions
 
     case = None
@@ -50,9 +57,13 @@ def run_coalition(coalition_path: Path, instruction: str | None, case_id: str | 
 def run(
     coalition: Annotated[Path, typer.Argument(help="coalition.yaml written by `rolecast export`.")],
     instruction: Annotated[str | None, typer.Argument(help="What the agent should do.")] = None,
-    case: Annotated[str | None, typer.Option("--case", help="Run a suite case and judge it.")] = None,
+    case: Annotated[
+        str | None, typer.Option("--case", help="Run a suite case and judge it.")
+    ] = None,
     cases: Annotated[str, typer.Option("--cases", help="Where --case is looked up.")] = "builtin",
-    max_steps: Annotated[int | None, typer.Option("--max-steps", min=1, help="Tool-loop limit.")] = None,
+    max_steps: Annotated[
+        int | None, typer.Option("--max-steps", min=1, help="Tool-loop limit.")
+    ] = None,
 ) -> None:
     """Run the coalition on an instruction (or a case), printing the trajectory."""
     run_coalition(coalition, instruction, case, cases, max_steps)

@@ -24,15 +24,18 @@ CostOption = Annotated[
     float | None, typer.Option("--cost-per-1k", help="Override the budget's USD per 1000 tasks.")
 ]
 TrialsOption = Annotated[
-    int | None, typer.Option("--trials", min=1, help="Optuna trials (default: exhaustive if small).")
+    int | None,
+    typer.Option("--trials", min=1, help="Optuna trials (default: exhaustive if small)."),
 ]
 StudyOption = Annotated[
     str | None,
-    typer.Option("--study-db", envvar="ROLECAST_STUDY_DB", help="Optuna storage URL (own database)."),
+    typer.Option(
+        "--study-db", envvar="ROLECAST_STUDY_DB", help="Optuna storage URL (own database)."
+    ),
 ]
 
 
-def run_search(config, db, subset, gpu_memory_gb, cost_per_1k, trials, study_db, show=True):  # noqa: ANN001, ANN201
+def run_search(config, db, subset, gpu_memory_gb, cost_per_1k, trials, study_db, show=True):
     """Load, search, print; returns (result, matrix, project, store, fingerprints)."""
     from rolecast.config import parse_model
     from rolecast.project import load_project
@@ -64,9 +67,12 @@ def run_search(config, db, subset, gpu_memory_gb, cost_per_1k, trials, study_db,
         mode = "exhaustive" if result.exhaustive else "TPE"
         console.print(
             f"search ({mode}): {result.n_evaluated} feasible coalition(s) evaluated, "
-            f"{result.n_infeasible} over budget; budget {project.budget.model_dump(exclude_none=True)}"
+            f"{result.n_infeasible} over budget; "
+            f"budget {project.budget.model_dump(exclude_none=True)}"
         )
-        console.print(coalition_table(result.ranked[:8], "Coalitions by predicted accuracy", result.ties))
+        console.print(
+            coalition_table(result.ranked[:8], "Coalitions by predicted accuracy", result.ties)
+        )
         console.print(coalition_table(result.pareto, "Pareto front (accuracy ↑, cost ↓, memory ↓)"))
         best = result.best
         console.print(f"[bold green]chosen:[/bold green] {best.label}  accuracy {best.accuracy}")

@@ -143,7 +143,7 @@ class Role(abc.ABC):
     max_tokens: ClassVar[int] = 96
 
     @property
-    def template(self):  # noqa: ANN201 - PromptTemplate
+    def template(self):
         """The role's prompt template."""
         return load_template(self.name)
 

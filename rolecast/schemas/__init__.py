@@ -13,12 +13,21 @@ SCHEMAS = ("case", "coalition", "project")
 
 def json_schema(which: str) -> dict[str, Any]:
     """The JSON Schema of ``which`` (one of :data:`SCHEMAS`)."""
+    from pydantic import BaseModel
+
+    model: type[BaseModel]
     if which == "case":
-        from rolecast.types import ToolCase as model
+        from rolecast.types import ToolCase
+
+        model = ToolCase
     elif which == "coalition":
-        from rolecast.export import CoalitionConfig as model
+        from rolecast.export import CoalitionConfig
+
+        model = CoalitionConfig
     elif which == "project":
-        from rolecast.project import ProjectConfig as model
+        from rolecast.project import ProjectConfig
+
+        model = ProjectConfig
     else:
         raise ConfigError(f"unknown schema {which!r}; choose one of {', '.join(SCHEMAS)}")
     schema = model.model_json_schema()

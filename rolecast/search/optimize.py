@@ -1,7 +1,7 @@
 """Optuna search over role -> candidate assignments under budgets.
 
 The feasible space is usually small (candidates ** roles); up to ``exhaustive_limit``
-assignments it is enumerated with :class:`optuna.samplers.BruteForceSampler`, so the
+assignments it is enumerated with :class:`optuna.samplers.GridSampler`, so the
 answer is exact. Larger spaces use TPE. Budgets are constraints set with
 ``Trial.set_constraint`` (feasible when ≤ 0); an assignment that breaks a budget is
 recorded as infeasible without computing its accuracy. The Pareto front (accuracy up,
@@ -65,7 +65,7 @@ def search(
         {"options": options, "cases": matrix.case_ids, "budget": budget.model_dump()}, 12
     )
     sampler: optuna.samplers.BaseSampler = (
-        optuna.samplers.BruteForceSampler(seed=seed)
+        optuna.samplers.GridSampler(dict(options), seed=seed)
         if exhaustive
         else optuna.samplers.TPESampler(seed=seed, multivariate=True)
     )
@@ -80,7 +80,9 @@ def search(
     evaluated: dict[tuple[str, ...], CoalitionEval] = {}
 
     def objective(trial: optuna.Trial) -> float:
-        assignment = {role: trial.suggest_categorical(role, names) for role, names in options.items()}
+        assignment = {
+            role: trial.suggest_categorical(role, names) for role, names in options.items()
+        }
         violations = matrix.violations(assignment, budget)
         for key, excess in violations.items():
             trial.set_constraint(key, excess)

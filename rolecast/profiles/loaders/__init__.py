@@ -89,10 +89,9 @@ def load_cases(spec: str, **options: Any) -> LoadResult:
     kind, _, rest = spec.partition(":")
     if spec == "builtin":
         _no_options("builtin", options)
-        from rolecast.suite import build_suite  # written beside the loaders; import lazily
+        from rolecast.suite import build_suite  # lazily: only a builtin spec needs the suite
 
-        suite = build_suite()
-        return suite if isinstance(suite, LoadResult) else LoadResult(list(suite))
+        return LoadResult(list(build_suite()))
     if kind in FORMATS and rest:
         path = Path(rest).expanduser()
         if kind == "toolalpaca":
@@ -113,13 +112,13 @@ def load_cases(spec: str, **options: Any) -> LoadResult:
 
             return load_jsonrag(path)
         raise ConfigError(f"{spec}: the '{kind}' format takes no path")  # builtin:PATH
-    if Path(spec).suffix.lower() in NATIVE_SUFFIXES:
+    close = difflib.get_close_matches(kind, FORMATS, n=1) if rest else []
+    if Path(spec).suffix.lower() in NATIVE_SUFFIXES and (not close or Path(spec).exists()):
         _no_options("native files", options)
         from rolecast.profiles.loaders.native import load_native
 
         return load_native(Path(spec).expanduser())
-    close = difflib.get_close_matches(kind, FORMATS, n=1)
-    hint = f" (did you mean '{close[0]}:{rest}'?)" if close and rest else ""
+    hint = f" (did you mean '{close[0]}:{rest}'?)" if close else ""
     raise ConfigError(
         f"{spec!r} is not a case source{hint}; use 'builtin', "
         f"'toolalpaca:PATH', 'bfcl:PATH', 'jsonrag:PATH' or a path to a "

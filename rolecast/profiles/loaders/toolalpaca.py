@@ -293,9 +293,10 @@ def _parameters(
     for (name, location), param in merged.items():
         if name in auth or (location == "header" and name.lower() in _IGNORED_HEADERS):
             continue
-        schema = param.get("schema")
-        if schema is None and isinstance(param.get("content"), dict):
-            schema = next(iter(param["content"].values()), {}).get("schema")
+        schema: Any = param.get("schema")
+        if schema is None and isinstance(param.get("content"), dict):  # {media: {schema}}
+            media: Any = next(iter(param["content"].values()), None)
+            schema = media.get("schema") if isinstance(media, dict) else None
         schema = _json_schema(schema if isinstance(schema, dict) else {})
         if param.get("description"):
             schema = {**schema, "description": str(param["description"])}
@@ -392,7 +393,7 @@ class _IbmStudy:
         self._answers = {a["Name"]: a for a in answers if isinstance(a, dict) and "Name" in a}
         self._recorded = {r["Name"]: r for r in recorded if isinstance(r, dict) and "Name" in r}
         self.problems: list[str] = []
-        self.answers = self.steps = self.observed_steps = 0
+        self.gold_apis = self.answers = self.steps = self.observed_steps = 0
         self.observed_cases = self.fully_observed_cases = 0
 
     def for_api(self, name: str, instructions: list) -> _IbmApi | None:
@@ -412,11 +413,13 @@ class _IbmStudy:
                 golds = runs = None
         if answers is None and runs is None:
             return None
+        self.gold_apis += golds is not None
         return _IbmApi(self, answers, golds, runs)
 
     def summary(self) -> list[str]:
         return [
-            f"IBM ({self.folder}): {self.answers} gold answers attached; recorded observations "
+            f"IBM ({self.folder}): gold steps of {self.gold_apis} APIs taken from the study's "
+            f"copy ({IBM_RECORDED}); {self.answers} gold answers attached; recorded observations "
             f"attached to {self.observed_steps} of {self.steps} gold steps "
             f"({self.observed_cases} cases have at least one, {self.fully_observed_cases} "
             f"have all); a recorded call is attached only when it equals the gold call",

@@ -1,0 +1,5 @@
+"""``python -m rolecast``."""
+
+from rolecast.cli import main
+
+main()

@@ -1,0 +1,159 @@
+"""Bad input: one line on stderr, a non-zero exit, and nothing half-written."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rolecast.cli import main
+
+SCRIPTED = """
+cases: builtin
+subset: 4
+budget: {budget}
+pipeline: {pipeline}
+candidates:
+  - {{name: a, backend: {backend}, model: a, memory_gb: 0.3}}
+  - {{name: b, backend: scripted, model: b, memory_gb: 0.5}}
+"""
+
+
+def write_project(
+    tmp_path: Path,
+    budget="{gpu_memory_gb: 1.0}",
+    pipeline="[planner, caller, responder]",
+    backend="scripted",
+) -> Path:
+    path = tmp_path / "project.yaml"
+    path.write_text(SCRIPTED.format(budget=budget, pipeline=pipeline, backend=backend))
+    return path
+
+
+def cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "argv", ["rolecast", *args])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    out, err = capsys.readouterr()
+    return exit_info.value.code, out, err
+
+
+def assert_one_line_error(code: int, err: str, *fragments: str) -> None:
+    assert code != 0
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: ")
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+def test_malformed_yaml(tmp_path, monkeypatch, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("candidates: [\n  - name: a\n  backend: x\n")
+    code, _, err = cli(monkeypatch, capsys, "profile", "--config", str(bad))
+    assert_one_line_error(code, err, "bad.yaml", "malformed YAML", "line")
+
+
+def test_unknown_key_names_the_allowed_keys(tmp_path, monkeypatch, capsys):
+    path = write_project(tmp_path, budget="{gpu_mem_gb: 1.0}")
+    code, _, err = cli(monkeypatch, capsys, "profile", "--config", str(path))
+    assert_one_line_error(code, err, "gpu_mem_gb", "allowed keys", "gpu_memory_gb")
+
+
+def test_unknown_role_in_pipeline_and_flag(tmp_path, monkeypatch, capsys):
+    path = write_project(tmp_path, pipeline="[planer, caller]")
+    code, _, err = cli(monkeypatch, capsys, "profile", "--config", str(path))
+    assert_one_line_error(code, err, "unknown role 'planer'", "did you mean 'planner'")
+    path = write_project(tmp_path)
+    code, _, err = cli(
+        monkeypatch, capsys, "profile", "--config", str(path), "--role", "summarizer"
+    )
+    assert_one_line_error(code, err, "unknown role 'summarizer'")
+
+
+def test_unknown_backend(tmp_path, monkeypatch, capsys):
+    path = write_project(tmp_path, backend="llamacp")
+    code, _, err = cli(monkeypatch, capsys, "profile", "--config", str(path))
+    assert_one_line_error(code, err, "unknown backend 'llamacp'", "did you mean 'llamacpp'")
+
+
+@pytest.mark.parametrize("budget", ["{gpu_memory_gb: 0}", "{cost_per_1k_tasks: -1}"])
+def test_zero_or_negative_budget(tmp_path, monkeypatch, capsys, budget):
+    path = write_project(tmp_path, budget=budget)
+    code, _, err = cli(monkeypatch, capsys, "search", "--config", str(path))
+    assert_one_line_error(code, err, "budget", "greater than 0")
+
+
+def test_zero_budget_flag(tmp_path, monkeypatch, capsys):
+    path = write_project(tmp_path)
+    code, _, err = cli(monkeypatch, capsys, "search", "--config", str(path), "--gpu-memory-gb", "0")
+    assert_one_line_error(code, err, "gpu_memory_gb", "greater than 0")
+
+
+def test_case_naming_an_unknown_tool(tmp_path, monkeypatch, capsys):
+    cases = tmp_path / "cases.jsonl"
+    good = {
+        "id": "c1",
+        "instruction": "Add.",
+        "tools": [{"name": "add"}],
+        "steps": [{"tool": "add"}],
+        "answer": "2",
+    }
+    bad = {
+        "id": "c2",
+        "instruction": "Mul.",
+        "tools": [{"name": "add"}],
+        "steps": [{"tool": "multiply"}],
+        "answer": "4",
+    }
+    cases.write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n")
+    path = tmp_path / "project.yaml"
+    path.write_text(f"cases: {cases}\ncandidates:\n  - {{name: a, backend: scripted, model: a}}\n")
+    code, _, err = cli(monkeypatch, capsys, "profile", "--config", str(path))
+    assert_one_line_error(code, err, "cases.jsonl", "multiply")
+
+
+def test_missing_model_file(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "project.yaml"
+    path.write_text(
+        "subset: 2\ncandidates:\n  - {name: m, backend: llamacpp, model: /nonexistent/model.gguf}\n"
+    )
+    code, _, err = cli(monkeypatch, capsys, "profile", "--config", str(path))
+    assert_one_line_error(code, err, "/nonexistent/model.gguf", "does not exist")
+
+
+def test_budget_nothing_fits_names_the_binding_budget(tmp_path, monkeypatch, capsys):
+    path = write_project(tmp_path, budget="{gpu_memory_gb: 0.2}")
+    code, _, err = cli(monkeypatch, capsys, "profile", "--config", str(path), "--no-progress")
+    assert code == 0, err
+    out_file = tmp_path / "coalition.yaml"
+    code, _, err = cli(monkeypatch, capsys, "export", "--config", str(path), "--out", str(out_file))
+    assert_one_line_error(
+        code, err, "gpu_memory_gb=0.2 binds", "planner=a caller=a responder=a", "0.3"
+    )
+    assert not out_file.exists()
+    assert not list(tmp_path.glob(".coalition.yaml*"))
+
+
+def test_run_with_a_broken_coalition_file(tmp_path, monkeypatch, capsys):
+    bad = tmp_path / "coalition.yaml"
+    bad.write_text("version: 1\npipeline: [planner]\n")
+    code, _, err = cli(monkeypatch, capsys, "run", str(bad), "hello")
+    assert_one_line_error(code, err, "coalition.yaml")
+
+
+def test_help_imports_no_heavy_engine():
+    code = (
+        "import sys; from rolecast.cli import app; "
+        "from typer.testing import CliRunner; CliRunner().invoke(app, ['--help']); "
+        "heavy = [m for m in ('torch', 'llama_cpp', 'vllm', 'transformers', "
+        "'sentence_transformers', 'optuna') if m in sys.modules]; "
+        "print(heavy); sys.exit(1 if heavy else 0)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

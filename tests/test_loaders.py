@@ -1,0 +1,516 @@
+"""Case loaders: the real public data sets (when present) and bad input written to tmp_path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from rolecast.errors import ConfigError
+from rolecast.profiles.loaders import LoadResult, load_cases
+from rolecast.profiles.loaders.bfcl import bfcl_schema, canonical_call, load_bfcl
+from rolecast.profiles.loaders.jsonrag import load_jsonrag, skeleton
+from rolecast.profiles.loaders.native import load_native
+from rolecast.profiles.loaders.toolalpaca import load_toolalpaca
+from rolecast.profiles.metrics import json_paths
+from rolecast.types import canonical_json
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+needs_data = pytest.mark.skipif(
+    not (DATA / "toolalpaca" / "eval_real.json").is_file(),
+    reason=f"the public data sets are not at {DATA} (see shared/data/README.md)",
+)
+
+
+JSON_TYPES = {"object", "array", "string", "number", "integer", "boolean", "null"}
+
+
+def _check_schemas(result: LoadResult, every: int = 1) -> None:
+    """Tool schemas use standard JSON Schema types; every ``every``-th is meta-validated
+    (``check_schema`` costs ~2 ms, too much for all of BFCL's ~2,000 distinct schemas)."""
+    seen = sorted({canonical_json(t.parameters) for case in result.cases for t in case.tools})
+    for index, text in enumerate(seen):
+        schema = json.loads(text)
+        assert schema["type"] == "object"
+        _standard_types(schema)
+        if index % every == 0:
+            jsonschema.Draft202012Validator.check_schema(schema)
+
+
+def _standard_types(schema: dict[str, Any]) -> None:
+    kinds = schema.get("type", [])
+    assert set([kinds] if isinstance(kinds, str) else kinds) <= JSON_TYPES, schema
+    for sub in (schema.get("properties") or {}).values():
+        _standard_types(sub)
+    if isinstance(schema.get("items"), dict):
+        _standard_types(schema["items"])
+
+
+def _ids(result: LoadResult) -> list[str]:
+    return [case.id for case in result.cases]
+
+
+# ----------------------------------------------------------------------------- real data
+
+
+@needs_data
+def test_toolalpaca_eval_real_without_ibm() -> None:
+    result = load_toolalpaca(DATA / "toolalpaca" / "eval_real.json")
+    assert len(result.cases) + len(result.skipped) == 114
+    assert len(result.cases) == 104
+    assert len({case.id.split("/")[1] for case in result.cases}) == 11
+    reasons = [str(s) for s in result.skipped]
+    # Six AviationAPI golds call functions its truncated documentation lacks; four
+    # CurrencyBeacon golds have a doubled key ("symbols": "symbols": [...]).
+    assert sum("API 'AviationAPI'" in r and "does not define" in r for r in reasons) == 6
+    assert sum("API 'CurrencyBeacon'" in r and "not a valid JSON" in r for r in reasons) == 4
+    assert all(r.startswith("eval_real.json: API ") for r in reasons)
+    assert all(case.split == "profile" and case.source == "toolalpaca" for case in result.cases)
+    assert all(case.answer is None for case in result.cases)
+
+
+@needs_data
+def test_toolalpaca_eval_real_with_ibm_answers_and_observations() -> None:
+    result = load_toolalpaca(
+        DATA / "toolalpaca" / "eval_real.json", ibm_dir=DATA / "ibm_coalitions"
+    )
+    # The study's corrected golds parse for CurrencyBeacon; AviationAPI's six remain.
+    assert len(result.cases) == 108
+    assert len(result.skipped) == 6
+    assert all(case.answer for case in result.cases)
+    steps = [step for case in result.cases for step in case.steps]
+    observed = [step for step in steps if step.observation is not None]
+    assert (len(steps), len(observed)) == (136, 58)
+    assert sum(any(s.observation for s in case.steps) for case in result.cases) == 56
+    assert any("58 of 136 gold steps" in note for note in result.notes)
+    assert all(str(step.observation).startswith("Status Code: ") for step in observed)
+    by_id = {case.id: case for case in result.cases}
+    china = by_id["toolalpaca/Nager.Date/1"]
+    assert china.steps[0].arguments == {"countryCode": "CN"}
+    assert '"commonName":"China"' in china.steps[0].observation
+    assert "China" in china.answer
+    # The recorded call added "countyCode": "" and "offset": 0: not the gold call.
+    assert by_id["toolalpaca/Nager.Date/0"].steps[0].observation is None
+    # Credentials are neither arguments nor parameters.
+    weather = by_id["toolalpaca/apilayer weatherstack/0"]
+    assert "access_key" not in weather.steps[0].arguments
+    assert "access_key" not in weather.tools[0].parameters["properties"]
+    assert by_id["toolalpaca/AviationAPI/2"].steps[0].arguments["chart_name"] == "Arrivals"
+
+
+@needs_data
+def test_toolalpaca_schemas_are_json_schema() -> None:
+    result = load_toolalpaca(DATA / "toolalpaca")  # the folder: eval_real and eval_simulated
+    assert {case.tags[1] for case in result.cases} == {"eval_real", "eval_simulated"}
+    _check_schemas(result)
+    assert all(
+        "$ref" not in canonical_json(tool.parameters) for c in result.cases for tool in c.tools
+    )
+
+
+@needs_data
+def test_toolalpaca_eval_simulated_loads_every_instruction_or_says_why() -> None:
+    result = load_toolalpaca(DATA / "toolalpaca" / "eval_simulated.json")
+    assert len(result.cases) + len(result.skipped) == 100
+    assert len(result.cases) == 67
+    assert len({case.id.split("/")[1] for case in result.cases}) == 10
+    reasons = [str(s) for s in result.skipped]
+    # Placeholders for earlier outputs (${animeId from searchAnime}) are not JSON; the
+    # pseudo-action getDetails (ask the user) and "[Optional]X" are not functions.
+    assert sum("not a valid JSON object" in r for r in reasons) == 24
+    assert sum("calls 'getDetails'" in r for r in reasons) == 8
+    assert sum("calls '[Optional]updateUserProfile'" in r for r in reasons) == 1
+    axolotl = next(c for c in result.cases if c.id == "toolalpaca/Axolotl/1")
+    assert "gender" not in axolotl.steps[0].arguments  # "" = omitted optional
+
+
+@needs_data
+def test_bfcl_simple_python_loads_every_record() -> None:
+    result = load_bfcl(DATA / "bfcl" / "BFCL_v4_simple_python.json")
+    assert len(result.cases) == 400 and result.skipped == []
+    for case in result.cases:
+        assert case.tags == ["bfcl", "simple_python"]
+        assert len(case.steps) == 1 and case.steps[0].accepted is not None
+    factorial = next(c for c in result.cases if c.id == "bfcl/simple_python_1")
+    assert factorial.tools[0].name == "math.factorial"
+    assert factorial.steps[0].arguments == {"number": 5}
+    triangle = next(c for c in result.cases if c.id == "bfcl/simple_python_0")
+    assert triangle.steps[0].arguments == {"base": 10, "height": 5, "unit": "units"}
+    assert triangle.tools[0].parameters["type"] == "object"
+
+
+@needs_data
+def test_bfcl_folder_loads_every_category() -> None:
+    result = load_bfcl(DATA / "bfcl")
+    assert result.skipped == []
+    counts: dict[str, int] = {}
+    for case in result.cases:
+        counts[case.tags[1]] = counts.get(case.tags[1], 0) + 1
+    assert counts == {
+        "simple_python": 400,
+        "multiple": 200,
+        "parallel": 200,
+        "parallel_multiple": 200,
+        "irrelevance": 240,
+    }
+    for case in result.cases:
+        assert ("parallel" in case.tags) == case.tags[1].startswith("parallel")
+        assert (case.steps == []) == (case.tags[1] == "irrelevance")
+    _check_schemas(result, every=20)
+
+
+@needs_data
+def test_jsonrag_cases_have_skeleton_observations() -> None:
+    result = load_jsonrag(DATA / "ibm_coalitions" / "testcases_orig.json")
+    assert len(result.cases) == 106 and result.skipped == []
+    assert any("no API responses" in note for note in result.notes)
+    for case in result.cases:
+        (step,) = case.steps
+        assert step.tool == case.tools[0].name
+        assert step.evidence and set(step.evidence) <= json_paths(step.observation)
+        assert case.tags == ["jsonrag", "skeleton"]
+
+
+@needs_data
+def test_load_cases_dispatches_on_the_spec() -> None:
+    parallel = DATA / "bfcl" / "BFCL_v4_parallel.json"
+    assert len(load_cases(f"bfcl:{parallel}").cases) == 200
+    assert (
+        len(load_cases(f"jsonrag:{DATA / 'ibm_coalitions' / 'testcases_orig.json'}").cases) == 106
+    )
+    real = f"toolalpaca:{DATA / 'toolalpaca' / 'eval_real.json'}"
+    assert len(load_cases(real).cases) == 104
+    assert len(load_cases(real, ibm_dir=DATA / "ibm_coalitions").cases) == 108
+
+
+# ----------------------------------------------------------------------------- ToolAlpaca
+
+
+def _openapi(paths: dict[str, Any], components: dict[str, Any] | None = None) -> str:
+    return json.dumps({"openapi": "3.0.1", "paths": paths, "components": components or {}})
+
+
+def _api(name: str, documentation: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "Name": name,
+        "Authentication": {"token": "***"},
+        "Documentation": documentation,
+        "Function_Description": {"lookUp": "Find a word.\nParameters: ...", "components": ""},
+        "Function_Projection": {"lookUp": ["words/{word}", "post"]},
+        "Instructions": ["Define 'tarn'.", "Define 'scree' in French."],
+        "Golden_Answers": [
+            [{"Action": "lookUp", "Action_Input": '{"word": "tarn", "lang": "", "token": "x"}'}],
+            [{"Action": "lookUp", "Action_Input": '{"word": "scree", "lang": "fr"}'}],
+        ],
+        **extra,
+    }
+
+
+GOOD_DOC = _openapi(
+    {
+        "/words/{word}": {
+            "post": {
+                "parameters": [
+                    {"name": "word", "in": "path", "schema": {"type": "string"}},
+                    {"name": "token", "in": "query", "required": True},
+                    {"$ref": "#/components/parameters/Lang"},
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/B"}}},
+                },
+            }
+        }
+    },
+    {
+        "parameters": {
+            "Lang": {
+                "name": "lang",
+                "in": "query",
+                "description": "Language.",
+                "schema": {"type": "string", "enum": ["en", "fr"], "example": "en"},
+            }
+        },
+        "schemas": {
+            "B": {
+                "type": "object",
+                "properties": {"limit": {"type": "integer", "nullable": True}},
+                "required": ["limit"],
+            }
+        },
+    },
+)
+
+
+def test_toolalpaca_openapi_becomes_json_schema(tmp_path: Path) -> None:
+    file = tmp_path / "eval_mini.json"
+    file.write_text(json.dumps([_api("Lexicon", GOOD_DOC)]))
+    result = load_toolalpaca(file)
+    assert result.skipped == []
+    first, second = result.cases
+    assert first.id == "toolalpaca/Lexicon/0"
+    (tool,) = first.tools
+    assert tool.description == "Find a word."
+    assert tool.parameters == {
+        "type": "object",
+        "properties": {
+            "word": {"type": "string"},
+            "lang": {"type": "string", "enum": ["en", "fr"], "description": "Language."},
+            "limit": {"type": ["integer", "null"]},
+        },
+        "required": ["word", "limit"],
+    }
+    assert first.steps[0].arguments == {"word": "tarn"}  # "" and the credential dropped
+    assert second.steps[0].arguments == {"word": "scree", "lang": "fr"}
+
+
+def test_toolalpaca_invalid_openapi_skips_that_api_only(tmp_path: Path) -> None:
+    file = tmp_path / "eval_bad.json"
+    apis = [_api("Broken", GOOD_DOC[:-40]), _api("Lexicon", GOOD_DOC)]
+    file.write_text(json.dumps(apis))
+    result = load_toolalpaca(file)
+    assert _ids(result) == ["toolalpaca/Lexicon/0", "toolalpaca/Lexicon/1"]
+    (skipped,) = result.skipped
+    assert str(skipped).startswith("eval_bad.json: API 'Broken': ")
+    assert "not valid JSON" in skipped.reason and "2 instructions" in skipped.reason
+
+
+def test_toolalpaca_bad_gold_skips_that_instruction(tmp_path: Path) -> None:
+    api = _api("Lexicon", GOOD_DOC)
+    api["Golden_Answers"][0][0]["Action_Input"] = '{"word": ${word from search}}'
+    api["Golden_Answers"][1][0]["Action"] = "search"
+    file = tmp_path / "eval_gold.json"
+    file.write_text(json.dumps([api]))
+    result = load_toolalpaca(file)
+    assert result.cases == []
+    first, second = (str(s) for s in result.skipped)
+    assert first.startswith("eval_gold.json: API 'Lexicon' instruction 0: ")
+    assert "Action_Input is not a valid JSON object" in first
+    assert "calls 'search'" in second
+
+
+def test_toolalpaca_truncated_file_is_a_config_error(tmp_path: Path) -> None:
+    file = tmp_path / "eval_real.json"
+    file.write_text(json.dumps([_api("Lexicon", GOOD_DOC)])[:-100])
+    with pytest.raises(ConfigError, match=r"eval_real\.json: malformed JSON"):
+        load_toolalpaca(file)
+    with pytest.raises(ConfigError, match="file not found"):
+        load_toolalpaca(tmp_path / "missing.json")
+
+
+# ----------------------------------------------------------------------------- BFCL
+
+
+def _bfcl_files(tmp_path: Path, answers: list[dict[str, Any]]) -> Path:
+    questions = [
+        {
+            "id": f"simple_python_{n}",
+            "question": [[{"role": "user", "content": f"Square {n}."}]],
+            "function": [
+                {
+                    "name": "math.square",
+                    "description": "Square a number.",
+                    "parameters": {
+                        "type": "dict",
+                        "properties": {
+                            "x": {"type": "float"},
+                            "opts": {"type": "dict", "properties": {"p": {"type": "any"}}},
+                            "pair": {"type": "tuple", "items": {"type": "integer"}},
+                            "exact": {"type": "boolean", "optional": True},
+                        },
+                        "required": ["x"],
+                    },
+                }
+            ],
+        }
+        for n in range(3)
+    ]
+    file = tmp_path / "BFCL_v4_simple_python.json"
+    file.write_text("\n".join(json.dumps(q) for q in questions))
+    (tmp_path / "possible_answer").mkdir()
+    (tmp_path / "possible_answer" / file.name).write_text("\n".join(json.dumps(a) for a in answers))
+    return file
+
+
+def _answer(n: int) -> dict[str, Any]:
+    return {"id": f"simple_python_{n}", "ground_truth": [{"math.square": {"x": [n, float(n)]}}]}
+
+
+def test_bfcl_schema_conversion(tmp_path: Path) -> None:
+    file = _bfcl_files(tmp_path, [_answer(0), _answer(1), _answer(2)])
+    result = load_bfcl(file)
+    assert [c.id for c in result.cases] == [f"bfcl/simple_python_{n}" for n in range(3)]
+    assert result.cases[1].instruction == "Square 1."
+    assert result.cases[1].tools[0].parameters == {
+        "type": "object",
+        "properties": {
+            "x": {"type": "number"},
+            "opts": {"type": "object", "properties": {"p": {}}},
+            "pair": {"type": "array", "items": {"type": "integer"}},
+            "exact": {"type": "boolean"},
+        },
+        "required": ["x"],
+    }
+    with pytest.raises(Exception, match="unknown BFCL type"):
+        bfcl_schema({"type": "String"})
+
+
+def test_bfcl_canonical_call() -> None:
+    accepted = {
+        "a": ["", 1],
+        "b": [2, ""],
+        "c": [""],
+        "d": [{"lo": [0], "hi": ["", 9]}],
+        "e": ["", 5],
+    }
+    schema = {"properties": {key: {} for key in "abcde"}, "required": ["e"]}
+    assert canonical_call(accepted, schema) == {
+        "b": 2,
+        "d": {"lo": 0},
+        "e": 5,
+    }
+    # An argument the schema lacks is left out when it may be omitted.
+    assert canonical_call({"x": [1], "y": ["a", ""]}, {"properties": {"x": {}}}) == {"x": 1}
+
+
+def test_bfcl_answer_with_unknown_id_is_skipped(tmp_path: Path) -> None:
+    file = _bfcl_files(tmp_path, [_answer(0), _answer(1), {**_answer(1), "id": "simple_python_9"}])
+    result = load_bfcl(file)
+    assert _ids(result) == ["bfcl/simple_python_0", "bfcl/simple_python_1"]
+    reasons = sorted(str(s) for s in result.skipped)
+    assert reasons == [
+        "BFCL_v4_simple_python.json: id 'simple_python_2': "
+        "no entry in possible_answer/BFCL_v4_simple_python.json",
+        "possible_answer/BFCL_v4_simple_python.json: id 'simple_python_9': "
+        "no question with this id in BFCL_v4_simple_python.json",
+    ]
+
+
+def test_bfcl_bad_lines_and_missing_answers_file(tmp_path: Path) -> None:
+    file = _bfcl_files(tmp_path, [_answer(0), _answer(1), _answer(2)])
+    file.write_text(file.read_text() + '\n{"id": "simple_python_3", "quest')
+    result = load_bfcl(file)
+    assert len(result.cases) == 3
+    assert str(result.skipped[0]).startswith("BFCL_v4_simple_python.json:4: ")
+    (tmp_path / "possible_answer" / file.name).unlink()
+    with pytest.raises(ConfigError, match="answers file not found"):
+        load_bfcl(file)
+
+
+# ----------------------------------------------------------------------------- JSON-RAG
+
+
+def test_jsonrag_skeleton_and_bad_records(tmp_path: Path) -> None:
+    assert skeleton(["a.b", "a", "a.c.d", "e"]) == {"a": {"b": None, "c": {"d": None}}, "e": None}
+    file = tmp_path / "testcases_orig.json"
+    data = {
+        "testcases": [
+            {
+                "api": "fish_api",
+                "api_cases": [
+                    {"input": "Names?", "expected_output": ["name"]},
+                    {"input": "Species?", "expected_output": []},
+                    {"input": "Where?", "expected_output": ["meta.range"]},
+                ],
+            }
+        ]
+    }
+    file.write_text(json.dumps(data))
+    result = load_jsonrag(file)
+    assert _ids(result) == ["jsonrag/fish_api/0", "jsonrag/fish_api/2"]
+    assert result.cases[0].steps[0].observation == {"name": None, "meta": {"range": None}}
+    (skipped,) = result.skipped
+    assert str(skipped) == "testcases_orig.json: API 'fish_api' case 1: no 'expected_output' paths"
+    file.write_text(json.dumps(data)[:50])
+    with pytest.raises(ConfigError, match=r"testcases_orig\.json: malformed JSON"):
+        load_jsonrag(file)
+
+
+# ----------------------------------------------------------------------------- native
+
+
+def _case(case_id: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "id": case_id,
+        "instruction": "Convert 3 km to miles.",
+        "tools": [{"name": "convert", "parameters": {"type": "object", "properties": {}}}],
+        "steps": [{"tool": "convert", "arguments": {"value": 3}}],
+        **extra,
+    }
+
+
+def test_native_jsonl_with_bad_lines(tmp_path: Path) -> None:
+    file = tmp_path / "cases.jsonl"
+    lines = [
+        json.dumps(_case("a")),
+        "",
+        '{"id": "b", "instruction": ',
+        json.dumps(_case("c", instructions="typo")),
+        json.dumps(_case("a")),
+        json.dumps(_case("d", steps=[{"tool": "nope"}])),
+        json.dumps(_case("e")),
+    ]
+    file.write_text("\n".join(lines))
+    result = load_native(file)
+    assert _ids(result) == ["a", "e"]
+    reasons = [str(s) for s in result.skipped]
+    assert reasons[0].startswith("cases.jsonl:3: malformed JSON")
+    assert reasons[1].startswith("cases.jsonl:4: unknown key 'instructions'; allowed keys: ")
+    assert reasons[2] == "cases.jsonl:5: duplicate case id 'a' (first at cases.jsonl:1)"
+    assert reasons[3].startswith("cases.jsonl:6: ") and "'nope'" in reasons[3]
+
+
+def test_native_yaml_and_json(tmp_path: Path) -> None:
+    yaml_file = tmp_path / "cases.yaml"
+    yaml_file.write_text(
+        "cases:\n"
+        "  - id: one\n"
+        "    instruction: Do it.\n"
+        "    tools: []\n"
+        "  - id: two\n"
+        "    instruction: ''\n"
+        "    tools: []\n"
+    )
+    result = load_native(yaml_file)
+    assert _ids(result) == ["one"]
+    assert str(result.skipped[0]).startswith("cases.yaml:5: instruction: ")
+    json_file = tmp_path / "cases.json"
+    json_file.write_text(json.dumps([_case("x"), {"id": "y"}]))
+    result = load_native(json_file)
+    assert _ids(result) == ["x"]
+    assert str(result.skipped[0]).startswith("cases.json record 2: ")
+    assert len(load_cases(str(json_file)).cases) == 1
+
+
+def test_native_whole_file_problems(tmp_path: Path) -> None:
+    bad_yaml = tmp_path / "bad.yml"
+    bad_yaml.write_text("cases: [\n  - id: x\n")
+    with pytest.raises(ConfigError, match=r"bad\.yml: malformed YAML"):
+        load_native(bad_yaml)
+    scalar = tmp_path / "scalar.json"
+    scalar.write_text('"just a string"')
+    with pytest.raises(ConfigError, match="expected a list of cases"):
+        load_native(scalar)
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n")
+    with pytest.raises(ConfigError, match="no cases"):
+        load_native(empty)
+
+
+def test_load_cases_rejects_unknown_specs(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"did you mean 'bfcl:x\.json'"):
+        load_cases("bfc:x.json")
+    with pytest.raises(ConfigError, match="is not a case source"):
+        load_cases(str(tmp_path / "cases.txt"))
+    with pytest.raises(ConfigError, match="takes no options"):
+        load_cases("jsonrag:x.json", ibm_dir=tmp_path)
+    with pytest.raises(ConfigError, match="unknown option"):
+        load_cases("toolalpaca:x.json", ibm=tmp_path)
+
+
+def test_load_cases_builtin() -> None:
+    result = load_cases("builtin")
+    assert result.cases and result.skipped == []

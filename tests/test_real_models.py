@@ -1,0 +1,133 @@
+"""The real CPU models (GGUF from PyPI via llama.cpp) on every role, and an end-to-end run."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from rolecast.backends import create_backend, fingerprint
+from rolecast.profiles.profiler import profile
+from rolecast.profiles.roles import get_role
+from rolecast.project import load_project
+from rolecast.storage import ProfileStore, resolve_db_url
+from rolecast.suite import build_suite
+
+pytest.importorskip("llama_cpp", reason="needs the llamacpp extra (./test.sh installs it)")
+pytestmark = pytest.mark.slow
+
+PROJECT, _ = load_project(None)
+SUITE = {case.id: case for case in build_suite()}
+# one multi-step case with a large response (every role has a step) and one no-tool case
+CASES = [
+    next(
+        c
+        for c in SUITE.values()
+        if "multi-step" in c.tags and "large-response" in c.tags and c.split == "profile"
+    ),
+    next(c for c in SUITE.values() if "no-tool" in c.tags and c.split == "profile"),
+]
+
+
+@pytest.fixture(scope="module", params=[c.name for c in PROJECT.candidates])
+def backend(request):
+    with create_backend(PROJECT.candidate(request.param)) as b:
+        yield b
+
+
+@pytest.mark.parametrize("role_name", ["planner", "caller", "extractor", "responder"])
+def test_each_role_is_profiled_with_the_real_model(backend, role_name, tmp_path):
+    role = get_role(role_name)
+    with ProfileStore(resolve_db_url(str(tmp_path / "p.db"))) as store:
+        outcome = profile(
+            CASES, [backend.candidate], [role], store, backend_factory=lambda c: _Borrowed(backend)
+        )
+        rows = store.steps()
+    assert outcome.generated == sum(len(role.steps(c)) for c in CASES) > 0
+    for row in rows:
+        assert row.tokens_in > 0 and row.latency_s > 0
+        assert 0.0 <= row.score <= 1.0
+        assert row.error is None, row.error
+        if role_name != "responder":
+            assert row.metrics["valid"] == 1.0, row.output  # grammar-constrained JSON parses
+
+
+def test_same_request_same_output_within_a_run(backend):
+    role = get_role("planner")
+    step = role.steps(CASES[0])[1]
+    caller_step = get_role("caller").steps(CASES[0])[-1]
+    first = backend.generate([step.request, caller_step.request, step.request])
+    assert first[0].text == first[2].text  # a prefix-cache hit must not change the output
+    again = backend.generate([caller_step.request])
+    assert again[0].text == first[1].text
+
+
+def test_same_output_across_runs(backend):
+    """A fresh process gives the same text for the same request and seed."""
+    import json
+    import subprocess
+
+    step = get_role("caller").steps(CASES[0])[0]
+    here = backend.generate([step.request])[0].text
+    code = (
+        "import json, sys\n"
+        "from rolecast.project import load_project\n"
+        "from rolecast.backends import create_backend\n"
+        "from rolecast.profiles.roles import get_role\n"
+        "from rolecast.suite import build_suite\n"
+        f"case = [c for c in build_suite() if c.id == {CASES[0].id!r}][0]\n"
+        f"cand = load_project(None)[0].candidate({backend.candidate.name!r})\n"
+        "step = get_role('caller').steps(case)[0]\n"
+        "with create_backend(cand) as b: print(json.dumps(b.generate([step.request])[0].text))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == here
+    assert fingerprint(backend.candidate) == fingerprint(backend.candidate.model_copy())
+
+
+def test_end_to_end_run_with_real_tools(tmp_path):
+    """Profile → search → export → run on a held-out case, through the CLI."""
+    import subprocess
+
+    db = tmp_path / "e2e.db"
+    out = tmp_path / "coalition.yaml"
+    env_cmd = [sys.executable, "-m", "rolecast"]
+    common = ["--db", str(db)]
+    subprocess.run(
+        [*env_cmd, "profile", *common, "--subset", "3", "--no-progress"],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [*env_cmd, "export", *common, "--subset", "3", "--out", str(out)],
+        check=True,
+        capture_output=True,
+    )
+    holdout = next(c for c in SUITE.values() if c.split == "holdout" and len(c.steps) >= 1)
+    result = subprocess.run(
+        [*env_cmd, "run", str(out), "--case", holdout.id, "--max-steps", "3"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert "instruction:" in result.stdout and "answer:" in result.stdout
+    assert "end-to-end:" in result.stdout and "planner_pass" in result.stdout
+    assert "plan" in result.stdout and "responder:" in result.stdout
+
+
+class _Borrowed:
+    """Lends a module-scoped backend to the profiler without letting it close the model."""
+
+    def __init__(self, backend):
+        self._backend = backend
+
+    def generate(self, requests):
+        return self._backend.generate(requests)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None

@@ -1,0 +1,195 @@
+"""Roles: prompts from the gold history, parsers and scorers on fixed outputs (no model)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rolecast.backends import ChatResult
+from rolecast.errors import ConfigError
+from rolecast.profiles.prompts import PromptTemplate, load_template
+from rolecast.profiles.roles import (
+    CallerRole,
+    ExtractorRole,
+    PlannerRole,
+    ResponderRole,
+    check_pipeline,
+    get_role,
+    parse_json_object,
+)
+from rolecast.suite import build_suite
+from rolecast.types import FINISH, GoldStep, Tool, ToolCase
+
+UNITS = Tool(
+    name="convert_units",
+    description="Convert a quantity.",
+    parameters={
+        "type": "object",
+        "properties": {
+            "value": {"type": "number"},
+            "from_unit": {"type": "string"},
+            "to_unit": {"type": "string"},
+        },
+        "required": ["value", "from_unit", "to_unit"],
+    },
+)
+FX = Tool(
+    name="convert_currency",
+    description="Convert money.",
+    parameters={"type": "object", "properties": {"amount": {"type": "number"}}},
+)
+CATALOGUE = {
+    "products": [
+        {"name": f"p{i}", "price": i, "stock": 10 * i, "blurb": "x" * 40} for i in range(8)
+    ]
+}
+
+
+def make_case() -> ToolCase:
+    return ToolCase(
+        id="t-1",
+        instruction="Convert 10 mile to km, then list product names and prices.",
+        tools=[UNITS, FX],
+        steps=[
+            GoldStep(
+                tool="convert_units",
+                arguments={"value": 10, "from_unit": "mile", "to_unit": "km"},
+                observation={"value": 16.09},
+            ),
+            GoldStep(
+                tool="convert_currency",
+                arguments={"amount": 16.09},
+                observation=CATALOGUE,
+                evidence=["products.name", "products.price"],
+            ),
+        ],
+        answer="10 miles is 16.09 km.",
+    )
+
+
+def ok(text: str) -> ChatResult:
+    return ChatResult(text=text, tokens_in=10, tokens_out=3)
+
+
+def test_planner_steps_are_teacher_forced_and_end_with_finish():
+    case = make_case()
+    steps = PlannerRole().steps(case)
+    assert [s.expected for s in steps] == ["convert_units", "convert_currency", FINISH]
+    # step 1 sees the gold result of step 0; step 2 sees the extracted (cut) catalogue
+    assert "16.09" in steps[1].request.messages[-1].content
+    last = steps[2].request.messages[-1].content
+    assert "p7" in last and "blurb" not in last
+    schema = steps[0].request.json_schema
+    assert schema["properties"]["action"]["enum"] == ["convert_units", "convert_currency", FINISH]
+
+
+@pytest.mark.parametrize(
+    ("text", "success", "hallucination", "valid"),
+    [
+        ('{"action": "convert_units"}', True, 0.0, 1.0),
+        ('{"action": "finish"}', False, 0.0, 1.0),
+        ('{"action": "weather_now"}', False, 1.0, 1.0),
+        ("I think convert_units", False, None, 0.0),
+        ('{"action": 3}', False, None, 0.0),
+        ("", False, None, 0.0),
+    ],
+)
+def test_planner_scores(text, success, hallucination, valid):
+    case = make_case()
+    role = PlannerRole()
+    score = role.score(case, role.steps(case)[0], ok(text))
+    assert score.success is success
+    assert score.metrics["valid"] == valid
+    if hallucination is not None:
+        assert score.metrics["hallucination"] == hallucination
+
+
+def test_planner_generation_error_is_a_failure():
+    case = make_case()
+    role = PlannerRole()
+    score = role.score(case, role.steps(case)[0], ChatResult(text="", error="timeout"))
+    assert not score.success and score.score == 0.0
+
+
+def test_caller_exact_match_and_arg_f1():
+    case = make_case()
+    role = CallerRole()
+    step = role.steps(case)[0]
+    assert step.request.json_schema["additionalProperties"] is False
+    exact = role.score(case, step, ok('{"value": 10.0, "from_unit": "Mile", "to_unit": "km"}'))
+    assert exact.success and exact.metrics["arg_f1"] == 1.0
+    half = role.score(case, step, ok('{"value": 10, "from_unit": "mile", "to_unit": "m"}'))
+    assert not half.success
+    assert half.metrics["arg_f1"] == pytest.approx(2.5 / 3)  # two right keys, one wrong (0.5)
+    garbage = role.score(case, step, ok("{not json"))
+    assert not garbage.success and garbage.metrics["valid"] == 0.0
+
+
+def test_caller_later_step_sees_earlier_result():
+    case = make_case()
+    step = CallerRole().steps(case)[1]
+    assert "16.09" in step.request.messages[-1].content
+
+
+def test_extractor_only_on_evidence_steps_and_needs_a_real_cut():
+    case = make_case()
+    role = ExtractorRole()
+    steps = role.steps(case)
+    assert [s.index for s in steps] == [1]
+    enum = steps[0].request.json_schema["properties"]["keep"]["items"]["enum"]
+    assert "products.name" in enum and "products.blurb" in enum
+    good = role.score(case, steps[0], ok('{"keep": ["products.name", "products.price"]}'))
+    assert good.success and good.metrics["evidence_recall"] == 1.0
+    assert good.metrics["size_reduction"] > 0.3
+    partial = role.score(case, steps[0], ok('{"keep": ["products.name"]}'))
+    assert not partial.success and partial.metrics["evidence_recall"] == 0.5
+    everything = role.score(case, steps[0], ok('{"keep": ["products"]}'))
+    assert everything.metrics["evidence_recall"] == 1.0 and not everything.success  # no cut
+    assert not role.score(case, steps[0], ok('{"keep": "products"}')).success
+
+
+def test_responder_uses_injected_similarity_and_threshold():
+    case = make_case()
+    role = ResponderRole(similarity=lambda a, b: 0.9 if "16.09" in a else 0.1)
+    (step,) = role.steps(case)
+    assert "16.09" in step.request.messages[-1].content
+    good = role.score(case, step, ok("It is 16.09 km."))
+    assert good.success and good.metrics["cosine"] == 0.9 and 0 < good.metrics["rouge_l"] <= 1
+    assert not role.score(case, step, ok("No idea.")).success
+    assert not role.score(case, step, ok("   ")).success
+
+
+def test_responder_skips_cases_without_gold_answer():
+    case = make_case().model_copy(update={"answer": None})
+    assert ResponderRole().steps(case) == []
+
+
+def test_prompt_version_changes_with_the_template_text():
+    a = PromptTemplate("planner", "### user\nA {instruction}")
+    b = PromptTemplate("planner", "### user\nB {instruction}")
+    assert a.version != b.version
+    assert load_template("planner").version == PlannerRole().template.version
+    assert PlannerRole().prompt_version.startswith("planner-")
+
+
+def test_every_suite_case_builds_prompts_for_every_role():
+    for case in build_suite():
+        for name in ("planner", "caller", "extractor", "responder"):
+            for step in get_role(name).steps(case):
+                assert step.request.messages[-1].content.strip()
+                if step.request.json_schema:
+                    json.dumps(step.request.json_schema)
+
+
+def test_unknown_role_suggests_the_right_one():
+    with pytest.raises(ConfigError, match="did you mean 'planner'"):
+        get_role("planer")
+    with pytest.raises(ConfigError, match="twice"):
+        check_pipeline(["planner", "planner"])
+
+
+def test_parse_json_object_finds_the_first_object():
+    assert parse_json_object('noise {"a": 1} {"b": 2}') == {"a": 1}
+    assert parse_json_object("[1, 2]") is None
+    assert parse_json_object("") is None
