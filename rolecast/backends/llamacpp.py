@@ -64,9 +64,18 @@ class LlamaCppBackend(Backend):
         return f"sha256:{file_sha256(self.model_path)}"
 
     def _grammar(self, schema: dict[str, Any]) -> Any:
+        """The grammar for ``schema``, built once.
+
+        A schema llama.cpp cannot convert falls back to "any JSON object": an exotic tool
+        schema costs constraint strength, not the run.
+        """
         key = json.dumps(schema, sort_keys=True)
         if key not in self._grammars:
-            self._grammars[key] = self._llama_cpp.LlamaGrammar.from_json_schema(key, verbose=False)
+            from_schema = self._llama_cpp.LlamaGrammar.from_json_schema
+            try:
+                self._grammars[key] = from_schema(key, verbose=False)
+            except Exception:  # any converter failure means: use the fallback
+                self._grammars[key] = from_schema('{"type": "object"}', verbose=False)
         return self._grammars[key]
 
     def generate(self, requests: Sequence[ChatRequest]) -> list[ChatResult]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated
 
 import typer
@@ -86,3 +87,22 @@ def show(
         selection = select_cases(project, subset)
         matrix, _ = make_matrix(store, project, selection.profile)
         console.print(role_table(matrix))
+
+
+def import_results(
+    path: Annotated[str, typer.Argument(help="CSV or JSONL of per-case, per-role outcomes.")],
+    db: DbOption = None,
+) -> None:
+    """Store results measured elsewhere (docs/import-format.md) so search can use them."""
+    from rolecast.profiles.imports import read_results
+
+    records, skipped = read_results(path)
+    for problem in skipped:
+        console.print(f"[yellow]skipped[/yellow] {problem}", highlight=False)
+    with open_store(db) as store:
+        run_id = store.start_run(f"import {path}", {"file": path})
+        written = store.add_steps(
+            dataclasses.replace(record, run_id=run_id) for record in records
+        )
+        store.finish_run(run_id, n_generated=written, n_reused=0)
+    console.print(f"imported {written} step(s) from {path} as run {run_id}; skipped {len(skipped)}")

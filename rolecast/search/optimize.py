@@ -61,8 +61,15 @@ def search(
     space = math.prod(len(names) for names in options.values())
     exhaustive = space <= exhaustive_limit and n_trials is None
     trials = space if exhaustive else (n_trials or 200)
+    # the sampler is part of the name: a grid resumed from TPE trials would skip assignments
     name = study_name or "rolecast-" + stable_hash(
-        {"options": options, "cases": matrix.case_ids, "budget": budget.model_dump()}, 12
+        {
+            "options": options,
+            "cases": matrix.case_ids,
+            "budget": budget.model_dump(),
+            "sampler": "grid" if exhaustive else "tpe",
+        },
+        12,
     )
     sampler: optuna.samplers.BaseSampler = (
         optuna.samplers.GridSampler(dict(options), seed=seed)
