@@ -15,7 +15,7 @@ from pathlib import Path
 from rolecast.allocator.memory import MemoryEstimate, estimate_memory, shape_for
 from rolecast.errors import RolecastError
 from rolecast.profiles.roles import Role
-from rolecast.profiles.stats import Estimate, wilson_interval
+from rolecast.profiles.stats import Estimate, estimate, wilson_interval
 from rolecast.storage import ProfileStore, StepRecord
 from rolecast.types import Budget, Candidate, ToolCase
 
@@ -43,6 +43,8 @@ class RoleStats:
     tokens_out_per_case: float
     latency_per_case: float
     source: str
+    metric_estimates: dict[str, Estimate] = field(default_factory=dict)
+    """Per metric: mean with n and a 95% interval (Wilson for 0/1 metrics, else bootstrap)."""
 
 
 @dataclass(frozen=True)
@@ -226,6 +228,9 @@ def _role_stats(
         metric_means={
             m: sum(r.metrics.get(m, 0.0) for r in records) / max(len(records), 1)
             for m in metric_names
+        },
+        metric_estimates={
+            m: estimate([r.metrics.get(m, 0.0) for r in records]) for m in metric_names
         },
         tokens_in_per_case=sum(r.tokens_in for r in records) / n_cases,
         tokens_out_per_case=sum(r.tokens_out for r in records) / n_cases,

@@ -10,7 +10,7 @@ import click
 import typer
 
 from rolecast.cli._common import console
-from rolecast.cli.profile_cmd import import_results, profile, show
+from rolecast.cli.profile_cmd import import_results, profile, report, show
 from rolecast.cli.quickstart_cmd import quickstart
 from rolecast.cli.run_cmd import run
 from rolecast.cli.search_cmd import export, search_command
@@ -32,6 +32,7 @@ app.command("search")(search_command)
 app.command()(export)
 app.command()(run)
 app.command()(show)
+app.command()(report)
 app.command("import")(import_results)
 
 

@@ -101,8 +101,49 @@ def import_results(
         console.print(f"[yellow]skipped[/yellow] {problem}", highlight=False)
     with open_store(db) as store:
         run_id = store.start_run(f"import {path}", {"file": path})
-        written = store.add_steps(
-            dataclasses.replace(record, run_id=run_id) for record in records
-        )
+        written = store.add_steps(dataclasses.replace(record, run_id=run_id) for record in records)
         store.finish_run(run_id, n_generated=written, n_reused=0)
     console.print(f"imported {written} step(s) from {path} as run {run_id}; skipped {len(skipped)}")
+
+
+def report(
+    config: ConfigOption = None,
+    db: DbOption = None,
+    subset: SubsetOption = None,
+    fmt: Annotated[str, typer.Option("--format", help="table | markdown | json")] = "table",
+) -> None:
+    """Every candidate × role × metric with n and a 95% interval; ties marked."""
+    from rolecast.errors import ConfigError
+    from rolecast.project import load_project
+    from rolecast.report import build_report, render_markdown, to_json
+    from rolecast.workflow import make_matrix, select_cases
+
+    if fmt not in ("table", "markdown", "json"):
+        raise ConfigError(f"--format {fmt!r}: choose table, markdown or json")
+    project, _ = load_project(config)
+    selection = select_cases(project, subset)
+    with open_store(db) as store:
+        matrix, _ = make_matrix(store, project, selection.profile)
+    rows = build_report(matrix)
+    if fmt == "json":
+        print(to_json(rows))
+    elif fmt == "markdown":
+        print(render_markdown(rows, list(matrix.candidates)))
+    else:
+        from rich.table import Table
+
+        table = Table(title="candidate × role × metric, 95% intervals", title_justify="left")
+        for column in ("role", "metric", "candidate", "mean [95% CI]", "n", "method", "rank"):
+            table.add_column(column)
+        for r in rows:
+            e = r.estimate
+            table.add_row(
+                r.role,
+                r.metric,
+                r.candidate,
+                f"{e.mean:.3f} [{e.low:.3f}, {e.high:.3f}]",
+                str(e.n),
+                e.method,
+                {"best": "best", "tie": "≈ tie"}.get(r.rank, ""),
+            )
+        console.print(table)
