@@ -335,7 +335,9 @@ def test_params_only_estimate_and_http() -> None:
     default = estimate_memory(llama3(dtype=None, backend="transformers"), None)
     assert default.weights_gb == pytest.approx(16.06)  # fp16 when nothing is said
     assert default.overhead_gb == 1.0
-    remote = estimate_memory(llama3(backend="http"), None)
+    served = estimate_memory(llama3(backend="http"), None)  # your own vllm serve
+    assert served.weights_gb == pytest.approx(16.06) and served.overhead_gb == 1.5
+    remote = estimate_memory(llama3(backend="http", n_params=None), None)  # a hosted API
     assert remote == MemoryEstimate(0.0, 0.0, 0.0, 0.0, "remote")
 
 

@@ -86,7 +86,7 @@ DEFAULT_OVERHEAD_GB: dict[str, float] = {
     "vllm": 1.5,  # CUDA context, activations, CUDA graphs, sampler buffers
     "transformers": 1.0,  # CUDA context and activations of one forward pass
     "llamacpp": 0.15,  # compute buffers and logits of a small batch
-    "http": 0.0,  # served elsewhere: nothing on this budget's GPUs unless memory_gb says so
+    "http": 1.5,  # a self-served OpenAI-compatible server (vllm serve) with n_params given
 }
 """Runtime overhead by backend; another backend name gets 1.0 GB."""
 
@@ -171,8 +171,9 @@ def estimate_memory(
     shape's, else ``candidate.n_params``) × :func:`bytes_per_param` of the candidate's
     quantization, else its dtype, else fp16. The KV cache holds ``context_length`` tokens
     for each of ``concurrency`` sequences at ``kv_bytes`` per value (2.0: fp16). Overhead
-    defaults to :data:`DEFAULT_OVERHEAD_GB` for the backend. An http candidate is served
-    elsewhere and costs 0 unless it has ``memory_gb``.
+    defaults to :data:`DEFAULT_OVERHEAD_GB` for the backend. An http candidate is estimated
+    like a vLLM deployment when it gives ``n_params`` (the server is yours, on the budget's
+    GPUs); with neither ``n_params`` nor ``memory_gb`` it is a hosted API and costs 0.
 
     Raises:
         ConfigError: neither the shape nor the candidate gives a parameter count, or the
@@ -180,7 +181,7 @@ def estimate_memory(
     """
     if candidate.memory_gb is not None:
         return MemoryEstimate(0.0, 0.0, 0.0, candidate.memory_gb, "measured")
-    if candidate.backend == "http":
+    if candidate.backend == "http" and shape is None and candidate.n_params is None:
         return MemoryEstimate(0.0, 0.0, 0.0, 0.0, "remote")
     if kv_bytes <= 0:
         raise ConfigError(f"kv_bytes must be positive, got {kv_bytes}")

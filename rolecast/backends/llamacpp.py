@@ -1,8 +1,15 @@
 """llama.cpp backend (``llama-cpp-python``): GGUF models on CPU, grammar-constrained JSON.
 
-Repeatability: llama.cpp reuses the KV cache of a shared prompt prefix, and a cache hit
-changes greedy output slightly. Every request therefore starts from ``reset()`` with the
-candidate's seed, so the same request gives the same text within and across runs.
+Repeatability with a prefix cache. llama.cpp rounds a prompt evaluated in one batch
+slightly differently from the same prompt evaluated in two, so an opportunistic prefix
+cache (reuse whatever the previous request left behind) makes greedy output depend on
+the request before it. Here every request starts from ``reset()`` and is always split
+at the same, request-determined place: the end of its system message. The KV state of
+that prefix is computed once, kept (LRU) and restored for every later request with the
+same prefix; a cache miss evaluates the prefix and then the rest exactly as a hit does.
+So the same request gives the same text within a run, across runs and whatever ran
+before it, while the shared part of the prompts (a role's instructions and tool list) is
+evaluated once instead of once per step.
 """
 
 from __future__ import annotations
@@ -10,18 +17,49 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
 from rolecast._imports import try_import
 from rolecast.backends._base import Backend, ChatRequest, ChatResult
+from rolecast.backends.chat_templates import make_renderer
 from rolecast.backends.models import file_sha256, resolve_model_path
 from rolecast.errors import BackendError
 from rolecast.types import Candidate
 
 __all__ = ["LlamaCppBackend"]
 
-_OPTIONS = {"n_threads", "n_batch", "n_gpu_layers", "flash_attn"}
+_PATTERN_ESCAPES = {r"\d": "[0-9]", r"\w": "[A-Za-z0-9_]", r"\s": "[ ]"}
+
+
+def grammar_schema(schema: Any) -> Any:
+    r"""``schema`` prepared for llama.cpp's grammar converter.
+
+    The converter copies regex escapes such as ``\d`` into the grammar verbatim, which
+    llama.cpp then fails to parse; they are spelled as character classes instead, and a
+    pattern with any other escape is dropped (a weaker constraint, the same scoring).
+    """
+    if isinstance(schema, list):
+        return [grammar_schema(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "pattern" and isinstance(value, str):
+            for escape, replacement in _PATTERN_ESCAPES.items():
+                value = value.replace(escape, replacement)
+            if "\\" in value:
+                continue
+        elif key == "properties" and isinstance(value, dict):
+            value = {name: grammar_schema(sub) for name, sub in value.items()}
+        else:
+            value = grammar_schema(value)
+        out[key] = value
+    return out
+
+
+_OPTIONS = {"n_threads", "n_batch", "n_gpu_layers", "flash_attn", "prefix_cache_size"}
 
 
 class LlamaCppBackend(Backend):
@@ -44,12 +82,12 @@ class LlamaCppBackend(Backend):
             "n_gpu_layers": 0,
             **candidate.options,
         }
+        self._prefix_cache_size = int(options.pop("prefix_cache_size", 32))
         try:
             self._llm = llama_cpp.Llama(
                 model_path=str(self.model_path),
                 n_ctx=candidate.context_length,
                 seed=candidate.seed,
-                chat_format=candidate.chat_format,
                 verbose=False,
                 **options,
             )
@@ -57,26 +95,45 @@ class LlamaCppBackend(Backend):
             raise BackendError(
                 f"candidate {candidate.name}: llama.cpp cannot load {self.model_path}: {exc}"
             ) from None
+        self._render = make_renderer(
+            self._llm, candidate.chat_format, f"candidate {candidate.name}"
+        )
         self._grammars: dict[str, Any] = {}
+        self._prefixes: OrderedDict[tuple[int, ...], Any] = OrderedDict()
 
     def weights_identity(self) -> str:
         """sha256 of the GGUF file."""
         return f"sha256:{file_sha256(self.model_path)}"
 
     def _grammar(self, schema: dict[str, Any]) -> Any:
-        """The grammar for ``schema``, built once.
+        """The grammar for ``schema``, built and checked once.
 
-        A schema llama.cpp cannot convert falls back to "any JSON object": an exotic tool
-        schema costs constraint strength, not the run.
+        llama.cpp crashes the process (rather than raising) when it samples with a grammar
+        it failed to parse, so each grammar is parsed once here first; a schema that cannot
+        be converted falls back to "any JSON object": weaker constraint, not a crash.
         """
-        key = json.dumps(schema, sort_keys=True)
+        key = json.dumps(grammar_schema(schema), sort_keys=True)
         if key not in self._grammars:
-            from_schema = self._llama_cpp.LlamaGrammar.from_json_schema
-            try:
-                self._grammars[key] = from_schema(key, verbose=False)
-            except Exception:  # any converter failure means: use the fallback
-                self._grammars[key] = from_schema('{"type": "object"}', verbose=False)
+            grammar = self._convert(key)
+            if grammar is None:
+                grammar = self._convert('{"type": "object"}')
+            self._grammars[key] = grammar
         return self._grammars[key]
+
+    def _convert(self, schema_json: str) -> Any:
+        llama_cpp = self._llama_cpp
+        try:
+            grammar = llama_cpp.LlamaGrammar.from_json_schema(schema_json, verbose=False)
+        except Exception:  # any converter failure means: use the fallback
+            return None
+        assert self._llm is not None
+        sampler = llama_cpp.llama_sampler_init_grammar(
+            self._llm._model.vocab, grammar._grammar.encode("utf-8"), grammar._root.encode("utf-8")
+        )
+        if not sampler:
+            return None
+        llama_cpp.llama_sampler_free(sampler)
+        return grammar
 
     def generate(self, requests: Sequence[ChatRequest]) -> list[ChatResult]:
         """Generate sequentially; each request starts from a clean cache and the seed."""
@@ -86,37 +143,69 @@ class LlamaCppBackend(Backend):
         if self._llm is None:
             raise BackendError(f"candidate {self.candidate.name}: backend is closed")
         started = time.perf_counter()
+        rendered = self._render(request.messages)
+        tokens = self._llm.tokenize(
+            rendered.prompt.encode("utf-8"), add_bos=rendered.add_bos, special=True
+        )
         try:
             grammar = self._grammar(request.json_schema) if request.json_schema else None
-            self._llm.reset()
-            self._llm.set_seed(self.candidate.seed)
-            response = self._llm.create_chat_completion(
-                messages=[{"role": m.role, "content": m.content} for m in request.messages],
+            self._start_from_prefix(
+                rendered.prompt[: rendered.system_end], tokens, rendered.add_bos
+            )
+            response = self._llm.create_completion(
+                prompt=tokens,
                 temperature=self.candidate.temperature,
                 seed=self.candidate.seed,
                 max_tokens=request.max_tokens or self.candidate.max_tokens,
-                stop=list(request.stop) or None,
+                stop=[*rendered.stop, *request.stop] or None,
                 grammar=grammar,
             )
         except (ValueError, RuntimeError) as exc:  # context overflow, bad grammar, decode error
             return ChatResult(
                 text="",
+                tokens_in=len(tokens),
                 latency_s=time.perf_counter() - started,
                 error=f"{type(exc).__name__}: {exc}",
             )
-        latency = time.perf_counter() - started
         choice = response["choices"][0]
         usage = response.get("usage") or {}
         return ChatResult(
-            text=choice["message"].get("content") or "",
-            tokens_in=int(usage.get("prompt_tokens", 0)),
+            text=choice.get("text") or "",
+            tokens_in=int(usage.get("prompt_tokens", len(tokens))),
             tokens_out=int(usage.get("completion_tokens", 0)),
-            latency_s=latency,
+            latency_s=time.perf_counter() - started,
             extra={"finish_reason": choice.get("finish_reason")},
         )
+
+    def _start_from_prefix(self, prefix_text: str, tokens: list[int], add_bos: bool) -> None:
+        """Reset, then restore (or compute and keep) the KV state of the prompt's prefix."""
+        assert self._llm is not None
+        self._llm.reset()
+        self._llm.set_seed(self.candidate.seed)
+        if not prefix_text or self._prefix_cache_size <= 0:
+            return
+        prefix = self._llm.tokenize(prefix_text.encode("utf-8"), add_bos=add_bos, special=True)
+        k = 0
+        for a, b in zip(prefix, tokens[:-1], strict=False):  # the last prompt token is never cached
+            if a != b:
+                break
+            k += 1
+        if k == 0:
+            return
+        key = tuple(tokens[:k])
+        state = self._prefixes.get(key)
+        if state is None:
+            self._llm.eval(list(key))
+            self._prefixes[key] = self._llm.save_state()
+            while len(self._prefixes) > self._prefix_cache_size:
+                self._prefixes.popitem(last=False)
+        else:
+            self._prefixes.move_to_end(key)
+            self._llm.load_state(state)
 
     def close(self) -> None:
         """Release the model."""
         llm, self._llm = getattr(self, "_llm", None), None
+        self._prefixes = OrderedDict()
         if llm is not None:
             llm.close()

@@ -12,6 +12,7 @@ import typer
 from rolecast.cli._common import console
 from rolecast.cli.profile_cmd import import_results, profile, report, show
 from rolecast.cli.quickstart_cmd import quickstart
+from rolecast.cli.reprofile_cmd import reprofile
 from rolecast.cli.run_cmd import run
 from rolecast.cli.search_cmd import export, search_command
 from rolecast.errors import RolecastError
@@ -33,6 +34,7 @@ app.command()(export)
 app.command()(run)
 app.command()(show)
 app.command()(report)
+app.command()(reprofile)
 app.command("import")(import_results)
 
 

@@ -1,0 +1,61 @@
+"""Prompt rendering for in-process llama.cpp: every model sees the system message."""
+
+from __future__ import annotations
+
+import pytest
+
+from rolecast.backends import Message
+from rolecast.backends.chat_templates import CHAT_FORMATS, make_renderer
+from rolecast.errors import BackendError
+
+MESSAGES = (Message("system", "Be brief."), Message("user", "Hi?"))
+
+
+def test_gemma_puts_the_system_text_at_the_top_of_the_first_user_turn():
+    rendered = CHAT_FORMATS["gemma"](MESSAGES)
+    assert rendered.prompt == (
+        "<start_of_turn>user\nBe brief.\n\nHi?<end_of_turn>\n<start_of_turn>model\n"
+    )
+    assert rendered.prompt[: rendered.system_end].endswith("Be brief.")
+    assert rendered.stop == ("<end_of_turn>",) and rendered.add_bos
+
+
+def test_chatml():
+    rendered = CHAT_FORMATS["chatml"](MESSAGES)
+    assert rendered.prompt == (
+        "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi?<|im_end|>\n"
+        "<|im_start|>assistant\n"
+    )
+    assert rendered.prompt[: rendered.system_end].endswith("Be brief.")
+
+
+def test_no_system_message_means_no_prefix():
+    assert CHAT_FORMATS["chatml"]((Message("user", "Hi?"),)).system_end == 0
+
+
+class _NoTemplate:
+    metadata: dict[str, str] = {}
+
+
+def test_unknown_format_and_missing_template_are_one_line_errors():
+    with pytest.raises(BackendError, match="unknown chat_format 'llama9'"):
+        make_renderer(_NoTemplate(), "llama9", "candidate x")
+    with pytest.raises(BackendError, match="no chat template"):
+        make_renderer(_NoTemplate(), None, "candidate x")
+
+
+def test_grammar_schema_spells_regex_escapes_as_classes():
+    from rolecast.backends.llamacpp import grammar_schema
+
+    schema = {
+        "type": "object",
+        "properties": {
+            "date": {"type": "string", "pattern": "^\\d{4}-\\d{2}-\\d{2}$"},
+            "name": {"type": "string", "pattern": "^\\p{L}+$"},
+            "tags": {"type": "array", "items": {"type": "string", "pattern": "\\w+"}},
+        },
+    }
+    out = grammar_schema(schema)
+    assert out["properties"]["date"]["pattern"] == "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+    assert "pattern" not in out["properties"]["name"]
+    assert out["properties"]["tags"]["items"]["pattern"] == "[A-Za-z0-9_]+"

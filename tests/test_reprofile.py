@@ -1,0 +1,62 @@
+"""The scheduled job: incremental, one JSON line, coalition rewritten atomically."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from rolecast.cli import main
+from rolecast.export import load_coalition
+
+PROJECT = """
+cases: builtin
+subset: 5
+pipeline: [planner, caller, extractor]
+budget: {gpu_memory_gb: 1.0}
+candidates:
+  - {name: a, backend: scripted, model: a, memory_gb: 0.3, options: {}}
+  - {name: b, backend: scripted, model: b, memory_gb: 0.4}
+"""
+
+
+def run(monkeypatch, capsys, *args):
+    monkeypatch.setattr(sys, "argv", ["rolecast", *args])
+    with pytest.raises(SystemExit) as info:
+        main()
+    out, err = capsys.readouterr()
+    return info.value.code, out, err
+
+
+def test_reprofile_twice_generates_nothing_the_second_time(tmp_path, monkeypatch, capsys):
+    project = tmp_path / "project.yaml"
+    project.write_text(PROJECT)
+    out = tmp_path / "coalition.yaml"
+    code, stdout, err = run(monkeypatch, capsys, "reprofile", "-c", str(project), "-o", str(out))
+    assert code == 0, err
+    first = json.loads(stdout.strip().splitlines()[-1])
+    assert first["generated"] > 0 and first["reused"] == 0
+    assert set(first["best"]) == {"planner", "caller", "extractor"}
+    assert 0 <= first["accuracy"]["low"] <= first["accuracy"]["mean"] <= first["accuracy"]["high"]
+    before = out.read_text()
+    assert load_coalition(out).roles["planner"].candidate in {"a", "b"}
+    code, stdout, err = run(monkeypatch, capsys, "reprofile", "-c", str(project), "-o", str(out))
+    assert code == 0, err
+    second = json.loads(stdout.strip().splitlines()[-1])
+    assert second["generated"] == 0 and second["reused"] == first["generated"]
+    assert second["best"] == first["best"] and second["accuracy"] == first["accuracy"]
+    assert load_coalition(out).expected == load_coalition(tmp_path / "coalition.yaml").expected
+    assert before.split("created_at")[0] == out.read_text().split("created_at")[0]
+
+
+def test_reprofile_keeps_the_old_coalition_when_nothing_fits(tmp_path, monkeypatch, capsys):
+    project = tmp_path / "project.yaml"
+    project.write_text(PROJECT)
+    out = tmp_path / "coalition.yaml"
+    assert run(monkeypatch, capsys, "reprofile", "-c", str(project), "-o", str(out))[0] == 0
+    before = out.read_text()
+    project.write_text(PROJECT.replace("gpu_memory_gb: 1.0", "gpu_memory_gb: 0.1"))
+    code, _, err = run(monkeypatch, capsys, "reprofile", "-c", str(project), "-o", str(out))
+    assert code == 2 and "gpu_memory_gb=0.1 binds" in err
+    assert out.read_text() == before
