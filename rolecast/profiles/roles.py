@@ -147,10 +147,13 @@ class Role(abc.ABC):
         """The role's prompt template."""
         return load_template(self.name)
 
+    revision: ClassVar[int] = 1
+    """Bump when the role's request changes outside its template (schema, limits)."""
+
     @property
     def prompt_version(self) -> str:
-        """Template hash plus scorer version: part of every cached step's key."""
-        return f"{self.template.version}.s{SCORER_VERSION}"
+        """Template hash, role revision and limits, scorer version: keys every cached step."""
+        return f"{self.template.version}.r{self.revision}t{self.max_tokens}.s{SCORER_VERSION}"
 
     @abc.abstractmethod
     def steps(self, case: ToolCase) -> list[RoleStep]:
@@ -287,6 +290,9 @@ class ExtractorRole(Role):
 
     name = "extractor"
     max_tokens = 160
+    revision = 2
+    max_items: ClassVar[int] = 8
+    """At most this many field paths kept: bounds the output of a model that repeats."""
     min_reduction: ClassVar[float] = 0.3
     """A pass must keep every gold field and cut the response by at least this fraction."""
 
@@ -298,7 +304,12 @@ class ExtractorRole(Role):
         schema = {
             "type": "object",
             "properties": {
-                "keep": {"type": "array", "items": {"type": "string", "enum": paths}, "minItems": 1}
+                "keep": {
+                    "type": "array",
+                    "items": {"type": "string", "enum": paths},
+                    "minItems": 1,
+                    "maxItems": self.max_items,
+                }
             },
             "required": ["keep"],
             "additionalProperties": False,
@@ -342,6 +353,7 @@ class ResponderRole(Role):
 
     name = "responder"
     max_tokens = 80
+    revision = 2  # stops at the end of the first line
     threshold: ClassVar[float] = 0.7
     """A pass needs this cosine similarity to the gold answer (all-MiniLM-L6-v2)."""
 
@@ -359,7 +371,7 @@ class ResponderRole(Role):
     def request(self, instruction: str, history: Sequence[HistoryItem]):
         """The responder prompt over the (cut) tool results."""
         messages = self.template.render(instruction=instruction, history=format_history(history))
-        return ChatRequest(messages=messages, max_tokens=self.max_tokens)
+        return ChatRequest(messages=messages, max_tokens=self.max_tokens, stop=("\n",))
 
     def steps(self, case: ToolCase) -> list[RoleStep]:
         """One step after all gold calls, when the case has a gold answer."""
