@@ -13,7 +13,7 @@ from rolecast.allocator import ProfileMatrix
 from rolecast.backends import fingerprint
 from rolecast.errors import CaseError
 from rolecast.export import CoalitionConfig, build_coalition_config
-from rolecast.profiles.loaders import NATIVE_SUFFIXES, LoadResult, load_cases
+from rolecast.profiles.loaders import FORMATS, NATIVE_SUFFIXES, LoadResult, load_cases
 from rolecast.profiles.roles import Role, get_role
 from rolecast.project import ProjectConfig
 from rolecast.storage import ProfileStore
@@ -34,7 +34,8 @@ class CaseSelection:
 def select_cases(project: ProjectConfig, subset: int | None = None) -> CaseSelection:
     """Load the project's cases and pick the profiling subset."""
     loaded = load_cases(project.cases, **project.case_options)
-    if loaded.skipped and Path(project.cases).suffix.lower() in NATIVE_SUFFIXES:
+    native = project.cases.partition(":")[0] not in FORMATS
+    if loaded.skipped and native and Path(project.cases).suffix.lower() in NATIVE_SUFFIXES:
         # A user's own case file is fixed, not half-used: the first problem, one line.
         more = len(loaded.skipped) - 1
         raise CaseError(str(loaded.skipped[0]) + (f" (and {more} more)" if more else ""))

@@ -32,9 +32,14 @@ class Factory:
         return backend
 
 
-@pytest.fixture
-def store(tmp_path):
-    with ProfileStore(resolve_db_url(str(tmp_path / "p.db"))) as s:
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request, tmp_path):
+    """The profiler's bookkeeping on every storage: a SQLite file and PostgreSQL."""
+    if request.param == "postgres":
+        url = request.getfixturevalue("postgres_url")
+    else:
+        url = resolve_db_url(str(tmp_path / "p.db"))
+    with ProfileStore(url) as s:
         yield s
 
 

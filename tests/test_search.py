@@ -333,3 +333,28 @@ def test_search_raises_no_future_or_deprecation_warning(tmp_path: Path) -> None:
         search(three_by_three(), Budget(gpu_memory_gb=4.0), storage=sqlite_url(tmp_path))
         search(three_by_three(), Budget(gpu_memory_gb=4.0), n_trials=15)
     assert [str(w.message) for w in caught if issubclass(w.category, Warning)] == []
+
+
+def test_coalitions_tied_on_accuracy_are_ordered_by_partial_credit():
+    """All coalitions at 0 accuracy: the one whose roles pass more of their steps leads."""
+    import dataclasses
+
+    def stats(name, role, outcomes, fraction):
+        base = role_stats(name, role, outcomes)
+        return dataclasses.replace(
+            base, case_fraction=dict(zip(base.case_success, fraction, strict=True))
+        )
+
+    m = matrix(
+        {
+            ("a", "planner"): stats("a", "planner", "00", [0.5, 0.5]),
+            ("b", "planner"): stats("b", "planner", "00", [0.0, 0.0]),
+            ("a", "caller"): stats("a", "caller", "00", [0.0, 0.0]),
+            ("b", "caller"): stats("b", "caller", "00", [0.5, 1.0]),
+        },
+        [candidate("a", 1.0), candidate("b", 1.0)],
+    )
+    result = search(m, Budget())
+    assert result.best.accuracy.mean == 0.0
+    assert result.best.assignment == {"planner": "a", "caller": "b"}
+    assert result.best.partial_credit == pytest.approx((0.5 * 0.5 + 0.5 * 1.0) / 2)

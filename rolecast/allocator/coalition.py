@@ -45,6 +45,8 @@ class RoleStats:
     source: str
     metric_estimates: dict[str, Estimate] = field(default_factory=dict)
     """Per metric: mean with n and a 95% interval (Wilson for 0/1 metrics, else bootstrap)."""
+    case_fraction: dict[str, float] = field(default_factory=dict)
+    """Per case: the fraction of this role's steps that passed (1.0 when it has none)."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,9 @@ class CoalitionEval:
     cost_per_1k: float
     latency_s: float
     violations: dict[str, float] = field(default_factory=dict)
+    partial_credit: float = 0.0
+    """Mean over cases of the product of each role's fraction of passed steps: a graded
+    surrogate that orders coalitions tied on accuracy (e.g. all at 0 on a hard suite)."""
 
     @property
     def feasible(self) -> bool:
@@ -167,6 +172,17 @@ class ProfileMatrix:
         per_role = [self.stats[(name, role)].case_success for role, name in assignment.items()]
         return tuple(float(all(s[case] for s in per_role)) for case in self.case_ids)
 
+    def partial_credit(self, assignment: Assignment) -> float:
+        """Mean over cases of the product of the roles' per-case step pass fractions."""
+        per_role = [self.stats[(name, role)] for role, name in assignment.items()]
+        total = 0.0
+        for case in self.case_ids:
+            product = 1.0
+            for stats in per_role:
+                product *= stats.case_fraction.get(case, float(stats.case_success[case]))
+            total += product
+        return total / max(len(self.case_ids), 1)
+
     def evaluate(self, assignment: Assignment, budget: Budget) -> CoalitionEval:
         """Everything search and export need to know about one coalition."""
         success = self.case_success(assignment)
@@ -178,6 +194,7 @@ class ProfileMatrix:
             cost_per_1k=self.cost_per_1k(assignment),
             latency_s=self.latency_s(assignment),
             violations=self.violations(assignment, budget),
+            partial_credit=self.partial_credit(assignment),
         )
 
 
@@ -224,6 +241,9 @@ def _role_stats(
         candidate=name,
         role=role.name,
         case_success={cid: all(r.success for r in rs) for cid, rs in per_case.items()},
+        case_fraction={
+            cid: sum(r.success for r in rs) / len(rs) if rs else 1.0 for cid, rs in per_case.items()
+        },
         step_rate=wilson_interval(sum(r.success for r in records), len(records)),
         metric_means={
             m: sum(r.metrics.get(m, 0.0) for r in records) / max(len(records), 1)

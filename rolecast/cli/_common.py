@@ -118,6 +118,7 @@ def coalition_table(evals: Sequence, title: str, tied: Sequence = ()) -> Table:
     for role in roles:
         table.add_column(role)
     table.add_column("accuracy [95% CI]")
+    table.add_column("partial", justify="right")
     table.add_column("memory GB", justify="right")
     table.add_column("USD / 1k tasks", justify="right")
     table.add_column("s / task", justify="right")
@@ -127,6 +128,7 @@ def coalition_table(evals: Sequence, title: str, tied: Sequence = ()) -> Table:
         table.add_row(
             *[e.assignment[r] for r in roles],
             fmt(e.accuracy) + note,
+            f"{e.partial_credit:.2f}",
             f"{e.memory_gb:.3f}",
             f"{e.cost_per_1k:.4f}",
             f"{e.latency_s:.1f}",

@@ -5,7 +5,9 @@ assignments it is enumerated with :class:`optuna.samplers.GridSampler`, so the
 answer is exact. Larger spaces use TPE. Budgets are constraints set with
 ``Trial.set_constraint`` (feasible when ≤ 0); an assignment that breaks a budget is
 recorded as infeasible without computing its accuracy. The Pareto front (accuracy up,
-cost and memory down) is computed over every feasible assignment evaluated.
+cost and memory down) is computed over every feasible assignment evaluated. Coalitions
+with the same predicted accuracy are ordered by partial credit (the graded surrogate),
+then by cost and memory.
 """
 
 from __future__ import annotations
@@ -117,7 +119,10 @@ def search(
     n_infeasible = sum(1 for t in study.trials if t.user_attrs.get("infeasible"))
     if not feasible:
         raise BudgetError(_nothing_fits(matrix, budget, options))
-    ranked = sorted(feasible, key=lambda e: (-e.accuracy.mean, e.cost_per_1k, e.memory_gb, e.label))
+    ranked = sorted(
+        feasible,
+        key=lambda e: (-e.accuracy.mean, -e.partial_credit, e.cost_per_1k, e.memory_gb, e.label),
+    )
     best = ranked[0]
     ties = [e for e in ranked[1:] if is_tie(best.case_success, e.case_success)]
     return SearchResult(
