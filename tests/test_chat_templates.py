@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import pytest
 
 from rolecast.backends import Message
@@ -34,7 +36,7 @@ def test_no_system_message_means_no_prefix():
 
 
 class _NoTemplate:
-    metadata: dict[str, str] = {}
+    metadata: ClassVar[dict[str, str]] = {}
 
 
 def test_unknown_format_and_missing_template_are_one_line_errors():
