@@ -357,4 +357,4 @@ def test_coalitions_tied_on_accuracy_are_ordered_by_partial_credit():
     result = search(m, Budget())
     assert result.best.accuracy.mean == 0.0
     assert result.best.assignment == {"planner": "a", "caller": "b"}
-    assert result.best.partial_credit == pytest.approx((0.5 * 0.5 + 0.5 * 1.0) / 2)
+    assert result.best.partial_credit == pytest.approx((0.5 + 0.5 + 0.5 + 1.0) / 4)

@@ -61,8 +61,8 @@ class CoalitionEval:
     latency_s: float
     violations: dict[str, float] = field(default_factory=dict)
     partial_credit: float = 0.0
-    """Mean over cases of the product of each role's fraction of passed steps: a graded
-    surrogate that orders coalitions tied on accuracy (e.g. all at 0 on a hard suite)."""
+    """Mean over cases and roles of the fraction of steps passed: a graded score that
+    orders coalitions tied on accuracy (e.g. all at 0 on a suite too hard for them)."""
 
     @property
     def feasible(self) -> bool:
@@ -173,15 +173,15 @@ class ProfileMatrix:
         return tuple(float(all(s[case] for s in per_role)) for case in self.case_ids)
 
     def partial_credit(self, assignment: Assignment) -> float:
-        """Mean over cases of the product of the roles' per-case step pass fractions."""
+        """Mean over cases and roles of the fraction of the role's steps that passed."""
         per_role = [self.stats[(name, role)] for role, name in assignment.items()]
+        if not per_role or not self.case_ids:
+            return 0.0
         total = 0.0
         for case in self.case_ids:
-            product = 1.0
             for stats in per_role:
-                product *= stats.case_fraction.get(case, float(stats.case_success[case]))
-            total += product
-        return total / max(len(self.case_ids), 1)
+                total += stats.case_fraction.get(case, float(stats.case_success[case]))
+        return total / (len(self.case_ids) * len(per_role))
 
     def evaluate(self, assignment: Assignment, budget: Budget) -> CoalitionEval:
         """Everything search and export need to know about one coalition."""

@@ -53,7 +53,7 @@ def _chatml(messages: Sequence[Message]) -> Rendered:
 def _gemma(messages: Sequence[Message]) -> Rendered:
     """Gemma 3's template: the system text opens the first user turn."""
     system = "\n\n".join(m.content for m in messages if m.role == "system")
-    turns = []
+    turns: list[str] = []
     for m in (m for m in messages if m.role != "system"):
         content = m.content
         if system and not turns and m.role == "user":
@@ -93,7 +93,8 @@ def make_renderer(llm: Any, chat_format: str | None, where: str) -> Renderer:
     formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
 
     def render(messages: Sequence[Message]) -> Rendered:
-        result = formatter(messages=[{"role": m.role, "content": m.content} for m in messages])
+        chat: list[Any] = [{"role": m.role, "content": m.content} for m in messages]
+        result = formatter(messages=chat)
         return Rendered(
             result.prompt,
             (eos,) if eos else (),

@@ -112,27 +112,30 @@ def role_table(matrix, title: str = "Role × model: step pass rate [95% CI]") ->
 
 
 def coalition_table(evals: Sequence, title: str, tied: Sequence = ()) -> Table:
-    """One row per coalition: roles, accuracy with interval, memory, cost."""
-    table = Table(title=title, title_justify="left")
-    roles = list(evals[0].assignment) if evals else []
-    for role in roles:
-        table.add_column(role)
-    table.add_column("accuracy [95% CI]")
-    table.add_column("partial", justify="right")
-    table.add_column("memory GB", justify="right")
-    table.add_column("USD / 1k tasks", justify="right")
-    table.add_column("s / task", justify="right")
+    """One row per coalition: its roles, accuracy with interval, partial credit, GB, cost."""
+    table = Table(title=title, title_justify="left", show_lines=True)
+    table.add_column("coalition", no_wrap=True)
+    table.add_column("accuracy [95% CI]", no_wrap=True)
+    table.add_column("tie", justify="center")
+    table.add_column("part", justify="right")
+    table.add_column("GB", justify="right")
+    table.add_column("$/1k", justify="right")
+    table.add_column("s", justify="right")
     tied_labels = {t.label for t in tied}
     for e in evals:
-        note = " (tie)" if e.label in tied_labels else ""
         table.add_row(
-            *[e.assignment[r] for r in roles],
-            fmt(e.accuracy) + note,
+            "\n".join(f"{role}={name}" for role, name in e.assignment.items()),
+            fmt(e.accuracy),
+            "≈" if e.label in tied_labels else "",
             f"{e.partial_credit:.2f}",
-            f"{e.memory_gb:.3f}",
-            f"{e.cost_per_1k:.4f}",
+            f"{e.memory_gb:.2f}",
+            f"{e.cost_per_1k:.2f}",
             f"{e.latency_s:.1f}",
         )
+    table.caption = (
+        "≈ within noise of the first row (paired bootstrap, same cases); part: partial "
+        "credit, the mean share of steps passed; $/1k: USD per 1000 tasks; s: per task"
+    )
     return table
 
 
