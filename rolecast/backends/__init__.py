@@ -25,6 +25,7 @@ BACKENDS: dict[str, str] = {
     "llamacpp": "rolecast.backends.llamacpp:LlamaCppBackend",
     "http": "rolecast.backends.http:OpenAIHTTPBackend",
     "scripted": "rolecast.backends.scripted:ScriptedBackend",
+    "imported": "rolecast.backends.imported:ImportedBackend",
 }
 """Backend name -> "module:Class"; the module is imported only when the backend is used."""
 
@@ -55,6 +56,8 @@ def weights_identity(candidate: Candidate) -> str:
         return f"sha256:{file_sha256(resolve_model_path(candidate.model))}"
     if candidate.backend == "scripted":
         return f"scripted:{candidate.model}"
+    if candidate.backend == "imported":
+        return f"import:{candidate.name}"
     return f"{candidate.model}@{candidate.revision or 'unpinned'}"
 
 

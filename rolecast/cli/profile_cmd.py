@@ -50,6 +50,8 @@ def profile(
             f"run {outcome.run_id}: generated {outcome.generated} step(s), reused "
             f"{outcome.reused}, generation errors {outcome.errors}"
         )
+        if outcome.imported:
+            console.print(f"not run (results come from `rolecast import`): {outcome.imported}")
         if not role and not candidate:
             matrix, _ = make_matrix(store, project, selection.profile)
             console.print(role_table(matrix))

@@ -33,6 +33,8 @@ class ProfileOutcome:
     reused: int = 0
     errors: int = 0
     per_pair: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
+    imported: list[str] = field(default_factory=list)
+    """Candidates skipped because their results come from ``rolecast import``."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,9 @@ def profile(
     outcome = ProfileOutcome(run_id=run_id)
     plan: list[tuple[Candidate, list[_Job]]] = []
     for candidate in candidates:
+        if candidate.backend == "imported":
+            outcome.imported.append(candidate.name)  # measured elsewhere: nothing to run
+            continue
         fp = fingerprint(candidate)
         jobs: list[_Job] = []
         for role in roles:
