@@ -21,6 +21,7 @@ from rolecast import __version__
 from rolecast.allocator.coalition import CoalitionEval, ProfileMatrix
 from rolecast.config import load_yaml, parse_model
 from rolecast.errors import ConfigError
+from rolecast.profiles.stats import Estimate
 from rolecast.types import Budget, Candidate, StrictModel
 
 __all__ = [
@@ -66,10 +67,20 @@ class Tie(StrictModel):
     accuracy: float
 
 
+class RoleProfile(StrictModel):
+    """How the assigned candidate did on its role: step pass rate and metrics, with n."""
+
+    candidate: str
+    step_pass: Interval
+    metrics: dict[str, Interval] = Field(default_factory=dict)
+
+
 class Expected(StrictModel):
     """Predicted figures for this coalition (from the profiled cases)."""
 
     accuracy: Interval
+    partial_credit: float = 0.0
+    roles: dict[str, RoleProfile] = Field(default_factory=dict)
     memory_gb: float
     cost_per_1k_tasks: float
     latency_s: float
@@ -159,6 +170,14 @@ def build_coalition_config(
             )
         )
     accuracy = chosen.accuracy
+    role_profiles = {}
+    for role, name in chosen.assignment.items():
+        stats = matrix.stats[(name, role)]
+        role_profiles[role] = RoleProfile(
+            candidate=name,
+            step_pass=_interval(stats.step_rate),
+            metrics={m: _interval(e) for m, e in sorted(stats.metric_estimates.items())},
+        )
     return CoalitionConfig(
         pipeline=pipeline,
         roles={
@@ -169,13 +188,9 @@ def build_coalition_config(
         placement=placement,
         budget=budget,
         expected=Expected(
-            accuracy=Interval(
-                mean=round(accuracy.mean, 4),
-                low=round(accuracy.low, 4),
-                high=round(accuracy.high, 4),
-                n=accuracy.n,
-                method=accuracy.method,
-            ),
+            accuracy=_interval(accuracy),
+            partial_credit=round(chosen.partial_credit, 4),
+            roles=role_profiles,
             memory_gb=round(chosen.memory_gb, 4),
             cost_per_1k_tasks=round(chosen.cost_per_1k, 6),
             latency_s=round(chosen.latency_s, 3),
@@ -191,6 +206,16 @@ def build_coalition_config(
             fingerprints={name: fingerprints[name] for name in names},
             study=study,
         ),
+    )
+
+
+def _interval(estimate: Estimate) -> Interval:
+    return Interval(
+        mean=round(estimate.mean, 4),
+        low=round(estimate.low, 4),
+        high=round(estimate.high, 4),
+        n=estimate.n,
+        method=estimate.method,
     )
 
 
