@@ -193,3 +193,11 @@ def test_parse_json_object_finds_the_first_object():
     assert parse_json_object('noise {"a": 1} {"b": 2}') == {"a": 1}
     assert parse_json_object("[1, 2]") is None
     assert parse_json_object("") is None
+
+
+def test_responder_score_stays_in_unit_interval_for_negative_cosine():
+    case = make_case()
+    role = ResponderRole(similarity=lambda a, b: -0.2)
+    (step,) = role.steps(case)
+    score = role.score(case, step, ok("Unrelated."))
+    assert score.score == 0.0 and score.metrics["cosine"] == -0.2 and not score.success

@@ -387,7 +387,8 @@ class ResponderRole(Role):
             return self.failed("empty answer")
         cosine = self.similarity(text, step.expected)
         values = {"valid": 1.0, "cosine": cosine, "rouge_l": metrics.rouge_l_f(text, step.expected)}
-        return StepScore(cosine >= self.threshold, cosine, values, parsed=text)
+        # the score is kept in [0, 1]; the raw cosine (possibly negative) is in the metrics
+        return StepScore(cosine >= self.threshold, max(0.0, cosine), values, parsed=text)
 
 
 ROLES: dict[str, type[Role]] = {
