@@ -111,6 +111,9 @@ class CoalitionRunner:
                     arguments,
                 )
             )
+            if (action, arguments) in trajectory.calls:
+                trajectory.stopped = f"repeated call to {action} with the same arguments"
+                break
             trajectory.calls.append((action, arguments))
             try:
                 observation = call_tool(action, arguments)
