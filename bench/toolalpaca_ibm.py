@@ -1,6 +1,6 @@
 """IBM-study metrics on ToolAlpaca eval_real from a profiled store, beside the published ones.
 
-Run after ``bench/profile_benchmark.sh bench/projects/toolalpaca_eval_real.yaml``:
+Run after ``bench/profile_benchmark.sh bench/projects/toolalpaca_real.yaml``:
     .venv/bin/python bench/toolalpaca_ibm.py [DB]
 Teacher-forced: the planner sees the gold history, so "planner pass" is the exact gold
 plan (every next action right, then finish); "slot filling" is every gold call's
@@ -17,12 +17,12 @@ from rolecast.storage import ProfileStore, resolve_db_url
 from rolecast.types import Budget
 from rolecast.workflow import make_matrix, select_cases
 
-PROJECT = "bench/projects/toolalpaca_eval_real.yaml"
+PROJECT = "bench/projects/toolalpaca_real.yaml"
 PUBLISHED_N = 114
 
 
 def main() -> None:
-    db = sys.argv[1] if len(sys.argv) > 1 else "bench/.results/toolalpaca_eval_real.db"
+    db = sys.argv[1] if len(sys.argv) > 1 else "bench/.results/toolalpaca_real.db"
     project, _ = load_project(PROJECT)
     selection = select_cases(project)
     with ProfileStore(resolve_db_url(db)) as store:
