@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Profiles a benchmark project (bench/projects/*.yaml) and prints the report with intervals.
-# Usage: bench/profile_benchmark.sh bench/projects/toolalpaca_eval_real.yaml [DB]
+# Usage: bench/profile_benchmark.sh bench/projects/toolalpaca_real.yaml [DB]
 # Re-running reuses every stored step; delete the DB to measure from scratch.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p bench/.results
-for project in toolalpaca_eval_real bfcl_simple_python; do
+for project in toolalpaca_real bfcl_simple_python; do
   bench/profile_benchmark.sh "bench/projects/$project.yaml" > "bench/.results/$project.md" 2>&1
 done
 .venv/bin/python bench/toolalpaca_ibm.py > bench/.results/toolalpaca_ibm.md
