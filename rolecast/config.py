@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -11,7 +13,15 @@ from pydantic import BaseModel, ValidationError
 
 from rolecast.errors import ConfigError
 
-__all__ = ["describe_validation_error", "load_json", "load_jsonl", "load_yaml", "parse_model"]
+__all__ = [
+    "BrokenRecord",
+    "describe_validation_error",
+    "load_json",
+    "load_json_records",
+    "load_jsonl",
+    "load_yaml",
+    "parse_model",
+]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -37,10 +47,7 @@ def load_yaml(path: str | Path) -> Any:
 def load_json(path: str | Path) -> Any:
     """Parse a JSON file; a missing, truncated or malformed file raises :class:`ConfigError`."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
+    text = _read_text(path)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -49,13 +56,102 @@ def load_json(path: str | Path) -> Any:
         ) from None
 
 
+@dataclass(frozen=True)
+class BrokenRecord:
+    """Where a record list stopped parsing: the record's index and the parser's complaint."""
+
+    index: int
+    line: int
+    column: int
+    message: str
+
+    @property
+    def reason(self) -> str:
+        """The one-line reason a loader reports for the broken record."""
+        return (
+            f"malformed JSON at line {self.line}, column {self.column}: {self.message} "
+            f"(the file is truncated or broken here; the {self.index} record(s) before it "
+            "are loaded, nothing after it is)"
+        )
+
+
+def load_json_records(path: str | Path, key: str | None = None) -> tuple[Any, BrokenRecord | None]:
+    """Parse a JSON file of records, keeping the complete ones when the file is broken.
+
+    Benchmark files are a list of records, at the top level (``key=None``) or under one
+    key of a top-level object (``{"testcases": [...]}``). A download cut short or a
+    record broken by hand should cost that record and what follows it, not the file:
+    the records before the break are returned, in the same shape as an intact file
+    would give, with a :class:`BrokenRecord` saying where parsing stopped.
+
+    Returns:
+        The parsed value and ``None`` for an intact file; for a broken one, the list
+        (or ``{key: list}``) of the complete records before the break, and the break.
+
+    Raises:
+        ConfigError: the file is missing, or broken before its first complete record.
+    """
+    path = Path(path)
+    text = _read_text(path)
+    try:
+        return json.loads(text), None
+    except json.JSONDecodeError as exc:
+        error = exc
+    whole_file_error = ConfigError(
+        f"{path}: malformed JSON at line {error.lineno}, column {error.colno}: {error.msg}"
+    )
+    opening = r"\s*\[" if key is None else rf"\s*\{{\s*{re.escape(json.dumps(key))}\s*:\s*\["
+    start = re.match(opening, text)
+    if start is None:
+        raise whole_file_error
+    # The parser's first error is where the file breaks; keep every record that ends before.
+    decoder = json.JSONDecoder()
+    records: list[Any] = []
+    position = _skip_space(text, start.end())
+    while position < error.pos:
+        if text[position] == "]":
+            raise whole_file_error  # the list is whole: the break is after it
+        if records:
+            if text[position] != ",":
+                break
+            position = _skip_space(text, position + 1)
+        try:
+            record, end = decoder.raw_decode(text, position)
+        except json.JSONDecodeError:
+            break
+        if end > error.pos:
+            break
+        records.append(record)
+        position = _skip_space(text, end)
+    if not records:
+        raise whole_file_error
+    broken = BrokenRecord(len(records), error.lineno, error.colno, error.msg)
+    return (records if key is None else {key: records}), broken
+
+
+def _skip_space(text: str, position: int) -> int:
+    while position < len(text) and text[position].isspace():
+        position += 1
+    return position
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, expected a file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+
+
 def load_jsonl(path: str | Path) -> list[tuple[int, Any | ConfigError]]:
     """Parse JSON Lines: (line number, value or the error for that line); blank lines skipped."""
     path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
+    lines = _read_text(path).splitlines()
     records: list[tuple[int, Any | ConfigError]] = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():

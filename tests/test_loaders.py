@@ -9,6 +9,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+from rolecast.config import load_json_records
 from rolecast.errors import ConfigError
 from rolecast.profiles.loaders import LoadResult, load_cases
 from rolecast.profiles.loaders.bfcl import bfcl_schema, canonical_call, load_bfcl
@@ -292,13 +293,60 @@ def test_toolalpaca_bad_gold_skips_that_instruction(tmp_path: Path) -> None:
     assert "calls 'search'" in second
 
 
-def test_toolalpaca_truncated_file_is_a_config_error(tmp_path: Path) -> None:
+def test_toolalpaca_truncated_file_keeps_the_apis_before_the_cut(tmp_path: Path) -> None:
     file = tmp_path / "eval_real.json"
-    file.write_text(json.dumps([_api("Lexicon", GOOD_DOC)])[:-100])
-    with pytest.raises(ConfigError, match=r"eval_real\.json: malformed JSON"):
+    whole = json.dumps([_api("Lexicon", GOOD_DOC), _api("Thesaurus", GOOD_DOC)], indent=2)
+    file.write_text(whole[: whole.index('"Thesaurus"') + 30])
+    result = load_toolalpaca(file)
+    assert _ids(result) == ["toolalpaca/Lexicon/0", "toolalpaca/Lexicon/1"]
+    (skipped,) = result.skipped
+    assert str(skipped).startswith("eval_real.json: API #1: malformed JSON at line ")
+    assert "the 1 record(s) before it are loaded" in skipped.reason
+    # Cut inside the first API: nothing to keep, so the file is the error.
+    file.write_text(whole[:100])
+    with pytest.raises(ConfigError, match=r"eval_real\.json: malformed JSON at line 7"):
         load_toolalpaca(file)
     with pytest.raises(ConfigError, match="file not found"):
         load_toolalpaca(tmp_path / "missing.json")
+
+
+@needs_data
+def test_real_eval_real_cut_in_half_loads_the_first_half(tmp_path: Path) -> None:
+    text = (DATA / "toolalpaca" / "eval_real.json").read_text(encoding="utf-8")
+    (tmp_path / "eval_real.json").write_text(text[: len(text) // 2], encoding="utf-8")
+    whole = load_toolalpaca(DATA / "toolalpaca" / "eval_real.json")
+    half = load_toolalpaca(tmp_path / "eval_real.json")
+    assert 0 < len(half.cases) < len(whole.cases)
+    assert half.cases == whole.cases[: len(half.cases)]
+    broken = [s for s in half.skipped if "malformed JSON" in s.reason]
+    assert len(broken) == 1
+    assert broken[0].record.startswith("eval_real.json: API #")
+    apis_kept = int(broken[0].record.rsplit("#", 1)[1])
+    assert {case.id.split("/")[1] for case in half.cases} == {
+        case.id.split("/")[1] for case in whole.cases[: len(half.cases)]
+    }
+    assert 0 < apis_kept < 11
+
+
+@needs_data
+def test_truncated_ibm_answers_still_join_the_apis_before_the_cut(tmp_path: Path) -> None:
+    study = tmp_path / "ibm"
+    study.mkdir()
+    source = DATA / "ibm_coalitions"
+    (study / "toolalpaca-13b").mkdir()
+    recorded = source / "toolalpaca-13b" / "api_data_0_11.json"
+    (study / "toolalpaca-13b" / "api_data_0_11.json").write_bytes(recorded.read_bytes())
+    answers = (source / "expected_final_responses.json").read_text(encoding="utf-8")
+    cut = answers.index('"Name"', answers.index('"Name"') + 1) + 3  # inside the 2nd API
+    (study / "expected_final_responses.json").write_text(answers[:cut], encoding="utf-8")
+    result = load_toolalpaca(DATA / "toolalpaca" / "eval_real.json", ibm_dir=study)
+    assert len(result.cases) == 108  # golds and observations come from the other file
+    with_answer = {case.id.split("/")[1] for case in result.cases if case.answer}
+    assert with_answer == {"Nager.Date"}
+    assert any(
+        note.startswith("expected_final_responses.json: API #1: malformed JSON")
+        for note in result.notes
+    )
 
 
 # ----------------------------------------------------------------------------- BFCL
@@ -427,6 +475,12 @@ def test_jsonrag_skeleton_and_bad_records(tmp_path: Path) -> None:
     file.write_text(json.dumps(data)[:50])
     with pytest.raises(ConfigError, match=r"testcases_orig\.json: malformed JSON"):
         load_jsonrag(file)
+    # A second API cut short costs that API only.
+    data["testcases"].append({"api": "bird_api", "api_cases": [{"input": "Name?"}]})
+    file.write_text(json.dumps(data)[:-20])
+    result = load_jsonrag(file)
+    assert _ids(result) == ["jsonrag/fish_api/0", "jsonrag/fish_api/2"]
+    assert str(result.skipped[-1]).startswith("testcases_orig.json: testcase 1: malformed JSON")
 
 
 # ----------------------------------------------------------------------------- native
@@ -514,3 +568,40 @@ def test_load_cases_rejects_unknown_specs(tmp_path: Path) -> None:
 def test_load_cases_builtin() -> None:
     result = load_cases("builtin")
     assert result.cases and result.skipped == []
+
+
+# ----------------------------------------------------------------------------- broken JSON
+
+
+@pytest.mark.parametrize(
+    ("text", "kept", "index"),
+    [
+        ('[{"a": 1}, {"b": 2}]', [{"a": 1}, {"b": 2}], None),
+        ('[{"a": 1}, {"b": 2}', [{"a": 1}, {"b": 2}], 2),  # only the closing bracket lost
+        ('[{"a": 1}, {"b": [1, 2', [{"a": 1}], 1),
+        ('[{"a": 1},\n {"b": 2} {"c": 3}]', [{"a": 1}, {"b": 2}], 2),  # a missing comma
+        ('[{"a": 1}, {"b": "x\ny"}, {"c": 3}]', [{"a": 1}], 1),  # a raw newline in a string
+    ],
+)
+def test_load_json_records_keeps_complete_records(
+    tmp_path: Path, text: str, kept: list[Any], index: int | None
+) -> None:
+    file = tmp_path / "records.json"
+    file.write_text(text)
+    records, broken = load_json_records(file)
+    assert records == kept
+    assert (broken.index if broken else None) == index
+
+
+def test_load_json_records_under_a_key_and_whole_file_errors(tmp_path: Path) -> None:
+    file = tmp_path / "records.json"
+    file.write_text('{"testcases": [{"a": 1}, {"b": ')
+    records, broken = load_json_records(file, key="testcases")
+    assert records == {"testcases": [{"a": 1}]}
+    assert broken is not None and (broken.index, broken.line) == (1, 1)
+    for text in ('[{"a": ', '{"other": [{"a": 1}, ', '[{"a": 1}] trailing', "", "{"):
+        file.write_text(text)
+        with pytest.raises(ConfigError, match=r"records\.json: malformed JSON at line 1"):
+            load_json_records(file, key="testcases" if text.startswith("{") else None)
+    with pytest.raises(ConfigError, match=r"missing\.json: file not found"):
+        load_json_records(tmp_path / "missing.json")

@@ -6,8 +6,12 @@ The contract every loader keeps:
   for every record it could not use, with a reason that names the file and the record.
   Nothing is dropped silently; facts about the load that are not skips (how many
   observations were attached, what was normalised) go in ``notes``.
-* A whole-file problem (missing file, truncated or malformed JSON/YAML, the wrong
-  top-level shape) raises :class:`~rolecast.errors.ConfigError` naming the file.
+* A benchmark file that is truncated or broken part-way keeps the complete records
+  before the break; the break is a skip naming the file, the record and the line
+  (:func:`rolecast.config.load_json_records`). A whole-file problem (missing file, broken
+  before its first record, the wrong top-level shape) raises
+  :class:`~rolecast.errors.ConfigError` naming the file. Native case files are the
+  project's own and strict: their first problem is the error.
 * Cases are held out: a loader never feeds them to prompt writing or few-shot examples.
 
 :func:`load_cases` picks the loader from a spec string:

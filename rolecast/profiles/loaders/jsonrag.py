@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from rolecast.config import describe_validation_error, load_json
+from rolecast.config import describe_validation_error, load_json_records
 from rolecast.errors import ConfigError
 from rolecast.profiles.loaders import LoadResult, Skipped
 from rolecast.types import GoldStep, Tool, ToolCase
@@ -43,10 +43,11 @@ def load_jsonrag(path: str | Path) -> LoadResult:
     """Load ``testcases_orig.json``.
 
     Raises:
-        ConfigError: the file is missing, malformed or has no ``testcases`` list.
+        ConfigError: the file is missing, broken before its first testcase, or has no
+            ``testcases`` list.
     """
     path = Path(path)
-    data = load_json(path)
+    data, broken = load_json_records(path, key="testcases")
     if not isinstance(data, dict) or not isinstance(data.get("testcases"), list):
         raise ConfigError(f"{path}: expected {{'testcases': [...]}} (IBM JSON-RAG format)")
     cases: list[ToolCase] = []
@@ -87,6 +88,8 @@ def load_jsonrag(path: str | Path) -> LoadResult:
                 )
             except ValidationError as exc:
                 skipped.append(Skipped(SOURCE, where, describe_validation_error(exc, ToolCase)))
+    if broken is not None:
+        skipped.append(Skipped(SOURCE, f"{path.name}: testcase {broken.index}", broken.reason))
     return LoadResult(cases, skipped, [NOTE.format(file=path.name)])
 
 

@@ -46,7 +46,7 @@ from typing import Any
 import jsonschema
 from pydantic import ValidationError
 
-from rolecast.config import describe_validation_error, load_json
+from rolecast.config import describe_validation_error, load_json_records
 from rolecast.errors import ConfigError
 from rolecast.profiles.loaders import LoadResult, Skipped
 from rolecast.types import GoldStep, Tool, ToolCase
@@ -77,7 +77,7 @@ def load_toolalpaca(path: str | Path, *, ibm_dir: Path | None = None) -> LoadRes
             answers, the study's gold steps and recorded observations to ``eval_real``.
 
     Raises:
-        ConfigError: a file is missing, malformed or not a list of APIs.
+        ConfigError: a file is missing, broken before its first API, or not a list of APIs.
     """
     path = Path(path)
     if path.is_dir():
@@ -96,7 +96,7 @@ def load_toolalpaca(path: str | Path, *, ibm_dir: Path | None = None) -> LoadRes
 
 
 def _load_file(file: Path, ibm: _IbmStudy | None) -> LoadResult:
-    data = load_json(file)
+    data, broken = load_json_records(file)
     if not isinstance(data, list):
         raise ConfigError(f"{file}: expected a JSON list of APIs, got {type(data).__name__}")
     cases: list[ToolCase] = []
@@ -153,6 +153,8 @@ def _load_file(file: Path, ibm: _IbmStudy | None) -> LoadResult:
                 skipped.append(Skipped(SOURCE, record, reason))
                 continue
             cases.append(case)
+    if broken is not None:
+        skipped.append(Skipped(SOURCE, f"{file.name}: API #{broken.index}", broken.reason))
     return LoadResult(cases, skipped, _schema_notes(file, cases))
 
 
@@ -386,13 +388,16 @@ class _IbmStudy:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        answers = load_json(folder / IBM_ANSWERS)
-        recorded = load_json(folder / IBM_RECORDED)
+        self.problems: list[str] = []
+        answers, broken_answers = load_json_records(folder / IBM_ANSWERS)
+        recorded, broken_recorded = load_json_records(folder / IBM_RECORDED)
         if not isinstance(answers, list) or not isinstance(recorded, list):
             raise ConfigError(f"{folder}: {IBM_ANSWERS} and {IBM_RECORDED} must be JSON lists")
+        for name, broken in ((IBM_ANSWERS, broken_answers), (IBM_RECORDED, broken_recorded)):
+            if broken is not None:
+                self.problems.append(f"{name}: API #{broken.index}: {broken.reason}")
         self._answers = {a["Name"]: a for a in answers if isinstance(a, dict) and "Name" in a}
         self._recorded = {r["Name"]: r for r in recorded if isinstance(r, dict) and "Name" in r}
-        self.problems: list[str] = []
         self.gold_apis = self.answers = self.steps = self.observed_steps = 0
         self.observed_cases = self.fully_observed_cases = 0
 
