@@ -10,7 +10,7 @@ import click
 import typer
 
 from rolecast.cli._common import console
-from rolecast.cli.profile_cmd import import_results, profile, report, show
+from rolecast.cli.profile_cmd import cases, import_results, profile, report, show
 from rolecast.cli.quickstart_cmd import quickstart
 from rolecast.cli.reprofile_cmd import reprofile
 from rolecast.cli.run_cmd import run
@@ -29,6 +29,7 @@ app = typer.Typer(
 )
 app.command()(quickstart)
 app.command()(profile)
+app.command()(cases)
 app.command("search")(search_command)
 app.command()(export)
 app.command()(run)

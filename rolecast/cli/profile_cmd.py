@@ -1,8 +1,9 @@
-"""`rolecast profile` and `rolecast show`."""
+"""`rolecast profile`, `cases`, `show`, `report` and `import`."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Annotated
 
 import typer
@@ -37,8 +38,7 @@ def profile(
     roles = roles_of(project, role or ())
     candidates = [project.candidate(n) for n in candidate] if candidate else project.candidates
     selection = select_cases(project, subset)
-    for skipped in selection.loaded.skipped:
-        console.print(f"[yellow]skipped[/yellow] {skipped}", highlight=False)
+    print_load(selection.loaded)
     console.print(
         f"profiling {len(candidates)} candidate(s) × {len(roles)} role(s) on "
         f"{len(selection.profile)} case(s) from {project.cases}"
@@ -55,6 +55,63 @@ def profile(
         if not role and not candidate:
             matrix, _ = make_matrix(store, project, selection.profile)
             console.print(role_table(matrix))
+
+
+def print_load(loaded) -> None:
+    """What a loader noted and skipped, one line each."""
+    for note in loaded.notes:
+        console.print(f"[dim]note[/dim] {note}", highlight=False, soft_wrap=True)
+    for skipped in loaded.skipped:
+        console.print(f"[yellow]skipped[/yellow] {skipped}", highlight=False, soft_wrap=True)
+
+
+def cases(
+    config: ConfigOption = None,
+    subset: SubsetOption = None,
+    fmt: Annotated[str, typer.Option("--format", help="text | json")] = "text",
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 1 when any record was skipped.")
+    ] = False,
+) -> None:
+    """Load the project's cases and say what loads, what is skipped and why; runs no model."""
+    from collections import Counter
+
+    from rolecast.errors import ConfigError
+    from rolecast.project import load_project
+    from rolecast.workflow import select_cases
+
+    if fmt not in ("text", "json"):
+        raise ConfigError(f"--format {fmt!r}: choose text or json")
+    project, _ = load_project(config)
+    selection = select_cases(project, subset)
+    loaded = selection.loaded
+    steps = Counter(min(len(case.steps), 2) for case in loaded.cases)
+    summary = {
+        "cases": project.cases,
+        "loaded": len(loaded.cases),
+        "profile": len([c for c in loaded.cases if c.split == "profile"]),
+        "holdout": len(selection.holdout),
+        "profiled": len(selection.profile),
+        "no_tool": steps[0],
+        "one_step": steps[1],
+        "multi_step": steps[2],
+        "skipped": [{"record": s.record, "reason": s.reason} for s in loaded.skipped],
+        "notes": list(loaded.notes),
+    }
+    if fmt == "json":
+        print(json.dumps(summary, indent=2, ensure_ascii=False))
+    else:
+        print_load(loaded)
+        console.print(
+            f"{project.cases}: {summary['loaded']} case(s) loaded ({summary['profile']} for "
+            f"profiling, {summary['holdout']} held out), {len(loaded.skipped)} skipped; "
+            f"{summary['no_tool']} need no tool, {summary['one_step']} one call, "
+            f"{summary['multi_step']} two or more; profile runs on {summary['profiled']}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if strict and loaded.skipped:
+        raise typer.Exit(1)
 
 
 def show(
