@@ -13,6 +13,9 @@ EXTRAS: dict[str, str] = {
     "transformers": "hf",
     "torch": "hf",
     "sentence_transformers": "hf",
+    "lmformatenforcer": "hf",
+    "gguf": "hf",
+    "accelerate": "hf",
     "psycopg": "postgres",
     "httpx": "http",
 }

@@ -140,7 +140,10 @@ class Candidate(StrictModel):
     """A model as it would be served; its fingerprint keys the cached profile steps."""
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
-    backend: str = Field(description="Backend name: llamacpp, http, vllm, transformers.")
+    backend: str = Field(
+        description="Backend name: llamacpp, transformers, http (vllm serve and other "
+        "OpenAI-compatible servers), scripted, imported."
+    )
     model: str = Field(
         min_length=1,
         description=(

@@ -47,7 +47,7 @@ def test_unknown_format_and_missing_template_are_one_line_errors():
 
 
 def test_grammar_schema_spells_regex_escapes_as_classes():
-    from rolecast.backends.llamacpp import grammar_schema
+    from rolecast.backends._schema import grammar_schema
 
     schema = {
         "type": "object",

@@ -162,15 +162,17 @@ def estimate_memory(
     candidate: Candidate,
     shape: ModelShape | None,
     *,
-    kv_bytes: float = 2.0,
+    kv_bytes: float | None = None,
     overhead_gb: float | None = None,
 ) -> MemoryEstimate:
     """Memory to serve ``candidate``: weights + KV cache + runtime overhead, in GB.
 
     Weights are the shape's exact bytes when known (a GGUF file), else parameters (the
     shape's, else ``candidate.n_params``) × :func:`bytes_per_param` of the candidate's
-    quantization, else its dtype, else fp16. The KV cache holds ``context_length`` tokens
-    for each of ``concurrency`` sequences at ``kv_bytes`` per value (2.0: fp16). Overhead
+    quantization, else its dtype, else fp16. The transformers backend dequantizes a GGUF
+    file on load, so there the weights are parameters × its ``dtype`` (fp32 unless set),
+    and so is its KV cache. The KV cache holds ``context_length`` tokens for each of
+    ``concurrency`` sequences at ``kv_bytes`` per value (default 2.0: fp16). Overhead
     defaults to :data:`DEFAULT_OVERHEAD_GB` for the backend. An http candidate is estimated
     like a vLLM deployment when it gives ``n_params`` (the server is yours, on the budget's
     GPUs); with neither ``n_params`` nor ``memory_gb`` it is a hosted API and costs 0.
@@ -183,11 +185,16 @@ def estimate_memory(
         return MemoryEstimate(0.0, 0.0, 0.0, candidate.memory_gb, "measured")
     if candidate.backend == "http" and shape is None and candidate.n_params is None:
         return MemoryEstimate(0.0, 0.0, 0.0, 0.0, "remote")
-    if kv_bytes <= 0:
+    if kv_bytes is not None and kv_bytes <= 0:
         raise ConfigError(f"kv_bytes must be positive, got {kv_bytes}")
     if shape is None:
         shape = ModelShape(candidate.n_params, None, None, None, None, None, "params")
-    if shape.weights_bytes is not None:
+    dequantized = candidate.backend == "transformers" and shape.source == "gguf"
+    if dequantized and shape.n_params:
+        dtype_bytes = bytes_per_param(candidate.dtype or "fp32")
+        weights = shape.n_params * dtype_bytes
+        kv_bytes = dtype_bytes if kv_bytes is None else kv_bytes
+    elif shape.weights_bytes is not None:
         weights = float(shape.weights_bytes)
     else:
         n_params = shape.n_params or candidate.n_params
@@ -196,6 +203,7 @@ def estimate_memory(
                 f"candidate {candidate.name}: cannot estimate memory: set n_params or memory_gb"
             )
         weights = n_params * bytes_per_param(candidate.quantization or candidate.dtype or "fp16")
+    kv_bytes = 2.0 if kv_bytes is None else kv_bytes
     kv = kv_cache_bytes(shape, candidate.context_length, candidate.concurrency, kv_bytes)
     if overhead_gb is None:
         overhead_gb = DEFAULT_OVERHEAD_GB.get(candidate.backend, _FALLBACK_OVERHEAD_GB)

@@ -24,6 +24,7 @@ __all__ = [
 BACKENDS: dict[str, str] = {
     "llamacpp": "rolecast.backends.llamacpp:LlamaCppBackend",
     "http": "rolecast.backends.http:OpenAIHTTPBackend",
+    "transformers": "rolecast.backends.hf:TransformersBackend",
     "scripted": "rolecast.backends.scripted:ScriptedBackend",
     "imported": "rolecast.backends.imported:ImportedBackend",
 }
@@ -54,6 +55,13 @@ def weights_identity(candidate: Candidate) -> str:
         from rolecast.backends.models import file_sha256, resolve_model_path
 
         return f"sha256:{file_sha256(resolve_model_path(candidate.model))}"
+    if candidate.backend == "transformers":
+        from rolecast.backends.hf import locate_weights
+        from rolecast.backends.models import file_sha256
+
+        _, gguf = locate_weights(candidate.model)
+        if gguf is not None:
+            return f"sha256:{file_sha256(gguf)}"
     if candidate.backend == "scripted":
         return f"scripted:{candidate.model}"
     if candidate.backend == "imported":

