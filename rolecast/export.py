@@ -128,10 +128,26 @@ class CoalitionConfig(StrictModel):
         return self
 
 
+_VLLM_DTYPES = {"bf16": "bfloat16", "bfloat16": "bfloat16", "fp16": "float16",
+                "float16": "float16", "fp32": "float32", "float32": "float32"}  # fmt: skip
+
+
 def _serve_command(candidate: Candidate, memory_fraction: float | None) -> str | None:
-    if candidate.backend == "vllm":
-        fraction = f" --gpu-memory-utilization {memory_fraction:.2f}" if memory_fraction else ""
-        return f"vllm serve {candidate.model} --max-model-len {candidate.context_length}{fraction}"
+    """How to start the model, or None when there is nothing to start.
+
+    ``vllm serve`` for a self-served http candidate (one with ``n_params`` or
+    ``memory_gb``: it runs on the budget's GPUs), llama.cpp's server for a GGUF; None for
+    a hosted API and for the in-process transformers backend.
+    """
+    if candidate.backend == "http" and (candidate.n_params or candidate.memory_gb):
+        parts = [f"vllm serve {candidate.model}", f"--max-model-len {candidate.context_length}"]
+        if candidate.dtype and candidate.dtype.lower() in _VLLM_DTYPES:
+            parts.append(f"--dtype {_VLLM_DTYPES[candidate.dtype.lower()]}")
+        if candidate.revision:
+            parts.append(f"--revision {candidate.revision}")
+        if memory_fraction:
+            parts.append(f"--gpu-memory-utilization {memory_fraction:.2f}")
+        return " ".join(parts)
     if candidate.backend == "llamacpp":
         return (
             f"python -m llama_cpp.server --model <{candidate.model}> "

@@ -39,8 +39,9 @@ CHOSEN = {"planner": "big", "caller": "small", "responder": "small"}
 def two_models() -> ProfileMatrix:
     big = Candidate(
         name="big",
-        backend="vllm",
+        backend="http",
         model="Qwen/Qwen2.5-7B-Instruct",
+        base_url="http://127.0.0.1:8000/v1",
         dtype="bf16",
         memory_gb=18.0,
         prices=Prices(per_hour=3.6),
@@ -115,7 +116,7 @@ def test_the_yaml_holds_roles_placement_expectations_and_provenance(written: Pat
             "memory_gb": 18.0,
             "memory_fraction": 0.75,  # 18 of 24 GB
             "serve_command": "vllm serve Qwen/Qwen2.5-7B-Instruct --max-model-len 4096 "
-            "--gpu-memory-utilization 0.75",
+            "--dtype bfloat16 --gpu-memory-utilization 0.75",
         },
         {
             "candidate": "small",
@@ -173,7 +174,7 @@ def test_without_a_memory_budget_there_is_no_memory_fraction() -> None:
     )
     assert [p.memory_fraction for p in config.placement] == [None, None]
     assert config.placement[0].serve_command == (
-        "vllm serve Qwen/Qwen2.5-7B-Instruct --max-model-len 4096"
+        "vllm serve Qwen/Qwen2.5-7B-Instruct --max-model-len 4096 --dtype bfloat16"
     )
 
 
