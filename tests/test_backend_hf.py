@@ -191,3 +191,16 @@ class _Borrowed:
 
     def __exit__(self, *exc):
         return None
+
+
+def test_a_checkpoint_directory_is_identified_by_its_files(tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_text('{"model_type": "llama"}')
+    (tmp_path / "model.safetensors").write_bytes(b"\0" * 64)
+    (tmp_path / "README.md").write_text("not part of the model")
+    candidate = SMOL.model_copy(update={"model": str(tmp_path)})
+    first = weights_identity(candidate)
+    assert first.startswith("sha256:")
+    (tmp_path / "README.md").write_text("edited")
+    assert weights_identity(candidate) == first
+    (tmp_path / "model.safetensors").write_bytes(b"\1" * 64)
+    assert weights_identity(candidate) != first

@@ -56,12 +56,14 @@ def weights_identity(candidate: Candidate) -> str:
 
         return f"sha256:{file_sha256(resolve_model_path(candidate.model))}"
     if candidate.backend == "transformers":
-        from rolecast.backends.hf import locate_weights
+        from rolecast.backends.hf import directory_identity, locate_weights
         from rolecast.backends.models import file_sha256
 
-        _, gguf = locate_weights(candidate.model)
+        directory, gguf = locate_weights(candidate.model)
         if gguf is not None:
             return f"sha256:{file_sha256(gguf)}"
+        if directory is not None:
+            return directory_identity(directory)
     if candidate.backend == "scripted":
         return f"scripted:{candidate.model}"
     if candidate.backend == "imported":

@@ -20,6 +20,7 @@ within a run and across runs on the same machine and library versions.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -35,7 +36,7 @@ from rolecast.backends.models import file_sha256, resolve_model_path
 from rolecast.errors import BackendError, ModelNotFoundError
 from rolecast.types import Candidate
 
-__all__ = ["TransformersBackend", "locate_weights"]
+__all__ = ["TransformersBackend", "directory_identity", "locate_weights"]
 
 _OPTIONS = {"device", "n_threads"}
 _DTYPES = {"fp32": "float32", "float32": "float32", "fp16": "float16", "float16": "float16",
@@ -60,6 +61,30 @@ def locate_weights(reference: str) -> tuple[Path | None, Path | None]:
             f"model {reference!r}: expected a .gguf file or a directory with config.json"
         )
     return None, None  # a Hugging Face id: looked up in the local cache only
+
+
+_IDENTITY_FILES = (
+    "config.json",
+    "generation_config.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "chat_template.jinja",
+    "*.safetensors",
+    "*.bin",
+)
+
+
+def directory_identity(directory: Path) -> str:
+    """sha256 over the files of a checkpoint directory that change what it generates.
+
+    Config, tokenizer, chat template and weights; each file's hash is cached by path, size
+    and mtime, so a large checkpoint is read once.
+    """
+    digest = hashlib.sha256()
+    for pattern in _IDENTITY_FILES:
+        for file in sorted(directory.glob(pattern)):
+            digest.update(f"{file.name}:{file_sha256(file)}\n".encode())
+    return f"sha256:{digest.hexdigest()}"
 
 
 class TransformersBackend(Backend):
@@ -115,9 +140,11 @@ class TransformersBackend(Backend):
     # ----------------------------------------------------------------- identity, memory
 
     def weights_identity(self) -> str:
-        """sha256 of the GGUF file, else the model id and revision."""
+        """sha256 of the GGUF file or the checkpoint directory, else the id and revision."""
         if self.gguf is not None:
             return f"sha256:{file_sha256(self.gguf)}"
+        if self.directory is not None:
+            return directory_identity(self.directory)
         return super().weights_identity()
 
     def parameter_bytes(self) -> int:
