@@ -204,3 +204,32 @@ def test_a_checkpoint_directory_is_identified_by_its_files(tmp_path: Path) -> No
     assert weights_identity(candidate) == first
     (tmp_path / "model.safetensors").write_bytes(b"\1" * 64)
     assert weights_identity(candidate) != first
+
+
+@pytest.fixture(scope="module")
+def checkpoint_dir(backend, tmp_path_factory) -> Path:
+    """SmolLM2's dequantized weights saved as an ordinary HF checkpoint directory."""
+    import transformers
+
+    loaded = backend._model
+    config = loaded.config
+    config.quantization_config = None  # the GGUF load marks the model as quantized
+    fresh = transformers.AutoModelForCausalLM.from_config(config)
+    fresh.load_state_dict(loaded.state_dict())
+    folder = tmp_path_factory.mktemp("smollm2-hf")
+    fresh.save_pretrained(folder)
+    backend._tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.mark.slow
+def test_a_checkpoint_directory_generates_like_the_gguf_it_came_from(
+    backend, checkpoint_dir: Path
+) -> None:
+    candidate = SMOL.model_copy(update={"model": str(checkpoint_dir), "dtype": "fp32"})
+    assert weights_identity(candidate).startswith("sha256:")
+    with create_backend(candidate) as from_directory:
+        assert from_directory.directory == checkpoint_dir and from_directory.gguf is None
+        assert from_directory.parameter_bytes() == backend.parameter_bytes()
+        got = [r.text for r in from_directory.generate([CONVERT, CAPITAL])]
+    assert got == [r.text for r in backend.generate([CONVERT, CAPITAL])]

@@ -20,7 +20,9 @@ within a run and across runs on the same machine and library versions.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 import os
 import time
@@ -125,8 +127,13 @@ class TransformersBackend(Backend):
             where = candidate.model
             extra = {"local_files_only": True, "revision": candidate.revision}
         try:
-            self._tokenizer = transformers.AutoTokenizer.from_pretrained(where, **extra)
-            model = transformers.AutoModelForCausalLM.from_pretrained(where, dtype=dtype, **extra)
+            # transformers draws its own progress bars on stderr while loading (GGUF
+            # dequantization, weights); rolecast's progress bar is the one the user sees.
+            with contextlib.redirect_stderr(io.StringIO()):
+                self._tokenizer = transformers.AutoTokenizer.from_pretrained(where, **extra)
+                model = transformers.AutoModelForCausalLM.from_pretrained(
+                    where, dtype=dtype, **extra
+                )
         except (OSError, ValueError, ImportError) as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise BackendError(
