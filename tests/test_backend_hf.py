@@ -69,6 +69,10 @@ def test_registered_and_options_checked() -> None:
         create_backend(SMOL.model_copy(update={"options": {"n_gpu_layers": 1}}))
     with pytest.raises(BackendError, match="unknown chat_format 'alpaca'"):
         create_backend(SMOL.model_copy(update={"chat_format": "alpaca"}))
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        with pytest.raises(BackendError, match="torch sees no CUDA GPU"):
+            create_backend(SMOL.model_copy(update={"options": {"device": "cuda"}}))
 
 
 def test_locate_weights(tmp_path: Path) -> None:

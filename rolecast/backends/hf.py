@@ -117,6 +117,11 @@ class TransformersBackend(Backend):
             )
         dtype = "auto" if dtype_name == "auto" else getattr(torch, _DTYPES[dtype_name])
         device = candidate.options.get("device") or ("cuda" if torch.cuda.is_available() else "cpu")
+        if str(device).startswith("cuda") and not torch.cuda.is_available():
+            raise BackendError(
+                f"candidate {candidate.name}: options.device is {device!r} but torch sees no "
+                "CUDA GPU; use device: cpu or install a CUDA build of torch"
+            )
         torch.set_num_threads(int(candidate.options.get("n_threads") or os.cpu_count() or 1))
         extra: dict[str, Any]
         if self.gguf is not None:
@@ -139,7 +144,13 @@ class TransformersBackend(Backend):
             raise BackendError(
                 f"candidate {candidate.name}: transformers cannot load {where}: {first}"
             ) from None
-        self._model: Any = model.to(device).eval()
+        try:
+            self._model: Any = model.to(device).eval()
+        except (RuntimeError, AssertionError, ValueError) as exc:  # no CUDA, unknown device
+            raise BackendError(
+                f"candidate {candidate.name}: cannot place the model on {device!r}: "
+                f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+            ) from None
         self.device = device
         self._enforcer_data: Any = None
         self._parsers: dict[str, Any] = {}
