@@ -7,6 +7,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from _helpers import Borrowed
 
 from rolecast.allocator.coalition import candidate_memory
 from rolecast.allocator.memory import estimate_memory, shape_from_gguf
@@ -169,9 +170,7 @@ def test_profiles_every_role_like_any_backend(backend, tmp_path: Path) -> None:
     )  # fmt: skip
     roles = [get_role(name) for name in ("planner", "caller", "extractor", "responder")]
     with ProfileStore(resolve_db_url(str(tmp_path / "p.db"))) as store:
-        outcome = profile(
-            [case], [SMOL], roles, store, backend_factory=lambda c: _Borrowed(backend)
-        )
+        outcome = profile([case], [SMOL], roles, store, backend_factory=lambda c: Borrowed(backend))
         rows = store.steps()
     assert outcome.generated == sum(len(role.steps(case)) for role in roles) == len(rows)
     for row in rows:
@@ -179,22 +178,6 @@ def test_profiles_every_role_like_any_backend(backend, tmp_path: Path) -> None:
         assert row.tokens_in > 0 and row.latency_s > 0 and 0.0 <= row.score <= 1.0
         if row.role != "responder":
             assert row.metrics["valid"] == 1.0, row.output
-
-
-class _Borrowed:
-    """Lends the module's backend to the profiler without letting it close the model."""
-
-    def __init__(self, backend):
-        self._backend = backend
-
-    def generate(self, requests):
-        return self._backend.generate(requests)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return None
 
 
 def test_a_checkpoint_directory_is_identified_by_its_files(tmp_path: Path) -> None:

@@ -8,8 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from rolecast.cli import main
+from _helpers import cli
 
 SCRIPTED = """
 cases: builtin
@@ -31,14 +30,6 @@ def write_project(
     path = tmp_path / "project.yaml"
     path.write_text(SCRIPTED.format(budget=budget, pipeline=pipeline, backend=backend))
     return path
-
-
-def cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["rolecast", *args])
-    with pytest.raises(SystemExit) as exit_info:
-        main()
-    out, err = capsys.readouterr()
-    return exit_info.value.code, out, err
 
 
 def assert_one_line_error(code: int, err: str, *fragments: str) -> None:

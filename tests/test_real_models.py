@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import pytest
+from _helpers import Borrowed
 
 from rolecast.backends import create_backend, fingerprint
 from rolecast.profiles.profiler import profile
@@ -40,7 +41,7 @@ def test_each_role_is_profiled_with_the_real_model(backend, role_name, tmp_path)
     role = get_role(role_name)
     with ProfileStore(resolve_db_url(str(tmp_path / "p.db"))) as store:
         outcome = profile(
-            CASES, [backend.candidate], [role], store, backend_factory=lambda c: _Borrowed(backend)
+            CASES, [backend.candidate], [role], store, backend_factory=lambda c: Borrowed(backend)
         )
         rows = store.steps()
     assert outcome.generated == sum(len(role.steps(c)) for c in CASES) > 0
@@ -115,22 +116,6 @@ def test_end_to_end_run_with_real_tools(tmp_path):
     assert "instruction:" in result.stdout and "answer:" in result.stdout
     assert "end-to-end:" in result.stdout and "planner_pass" in result.stdout
     assert "plan" in result.stdout and "responder:" in result.stdout
-
-
-class _Borrowed:
-    """Lends a module-scoped backend to the profiler without letting it close the model."""
-
-    def __init__(self, backend):
-        self._backend = backend
-
-    def generate(self, requests):
-        return self._backend.generate(requests)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return None
 
 
 def test_every_suite_schema_becomes_a_parseable_grammar(backend):
