@@ -51,9 +51,7 @@ def load_json(path: str | Path) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ConfigError(
-            f"{path}: malformed JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
-        ) from None
+        raise _json_error(path, exc) from None
 
 
 @dataclass(frozen=True)
@@ -97,9 +95,7 @@ def load_json_records(path: str | Path, key: str | None = None) -> tuple[Any, Br
         return json.loads(text), None
     except json.JSONDecodeError as exc:
         error = exc
-    whole_file_error = ConfigError(
-        f"{path}: malformed JSON at line {error.lineno}, column {error.colno}: {error.msg}"
-    )
+    whole_file_error = _json_error(path, error)
     opening = r"\s*\[" if key is None else rf"\s*\{{\s*{re.escape(json.dumps(key))}\s*:\s*\["
     start = re.match(opening, text)
     if start is None:
@@ -127,6 +123,11 @@ def load_json_records(path: str | Path, key: str | None = None) -> tuple[Any, Br
         raise whole_file_error
     broken = BrokenRecord(len(records), error.lineno, error.colno, error.msg)
     return (records if key is None else {key: records}), broken
+
+
+def _json_error(path: Path, exc: json.JSONDecodeError) -> ConfigError:
+    where = f"line {exc.lineno}, column {exc.colno}"
+    return ConfigError(f"{path}: malformed JSON at {where}: {exc.msg}")
 
 
 def _skip_space(text: str, position: int) -> int:

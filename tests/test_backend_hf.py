@@ -110,6 +110,18 @@ def test_memory_of_a_dequantized_gguf() -> None:
     )
 
 
+def test_memory_of_a_checkpoint_directory_follows_the_dtype() -> None:
+    from rolecast.allocator.memory import ModelShape
+
+    shape = ModelShape(1_000_000_000, 24, 8, 128, None, "llama", "hf-config")
+    auto = SMOL.model_copy(update={"model": "some/dir"})
+    kv_fp16 = 2 * 24 * 8 * 128 * 2 * 2048 / 1e9
+    assert estimate_memory(auto, shape).weights_gb == pytest.approx(2.0)  # fp16 assumed
+    assert estimate_memory(auto, shape).kv_cache_gb == pytest.approx(kv_fp16)
+    fp32 = estimate_memory(auto.model_copy(update={"dtype": "fp32"}), shape)
+    assert (fp32.weights_gb, fp32.kv_cache_gb) == (pytest.approx(4.0), pytest.approx(kv_fp16 * 2))
+
+
 # ----------------------------------------------------------------------------- real model
 
 

@@ -170,9 +170,9 @@ def estimate_memory(
     Weights are the shape's exact bytes when known (a GGUF file), else parameters (the
     shape's, else ``candidate.n_params``) × :func:`bytes_per_param` of the candidate's
     quantization, else its dtype, else fp16. The transformers backend dequantizes a GGUF
-    file on load, so there the weights are parameters × its ``dtype`` (fp32 unless set),
-    and so is its KV cache. The KV cache holds ``context_length`` tokens for each of
-    ``concurrency`` sequences at ``kv_bytes`` per value (default 2.0: fp16). Overhead
+    file on load, so there the weights are parameters × its ``dtype`` (fp32 unless set).
+    The KV cache holds ``context_length`` tokens for each of ``concurrency`` sequences at
+    ``kv_bytes`` per value: by default 2 (fp16), or the transformers backend's dtype. Overhead
     defaults to :data:`DEFAULT_OVERHEAD_GB` for the backend. An http candidate is estimated
     like a vLLM deployment when it gives ``n_params`` (the server is yours, on the budget's
     GPUs); with neither ``n_params`` nor ``memory_gb`` it is a hosted API and costs 0.
@@ -189,11 +189,15 @@ def estimate_memory(
         raise ConfigError(f"kv_bytes must be positive, got {kv_bytes}")
     if shape is None:
         shape = ModelShape(candidate.n_params, None, None, None, None, None, "params")
-    dequantized = candidate.backend == "transformers" and shape.source == "gguf"
-    if dequantized and shape.n_params:
-        dtype_bytes = bytes_per_param(candidate.dtype or "fp32")
-        weights = shape.n_params * dtype_bytes
-        kv_bytes = dtype_bytes if kv_bytes is None else kv_bytes
+    # transformers computes in its load dtype: a GGUF is dequantized to it (fp32 unless
+    # set), and the KV cache is kept in it.
+    engine_dtype = None
+    if candidate.backend == "transformers":
+        engine_dtype = candidate.dtype or ("fp32" if shape.source == "gguf" else None)
+    if kv_bytes is None:
+        kv_bytes = bytes_per_param(engine_dtype) if engine_dtype else 2.0
+    if candidate.backend == "transformers" and shape.source == "gguf" and shape.n_params:
+        weights = shape.n_params * bytes_per_param(engine_dtype or "fp32")
     elif shape.weights_bytes is not None:
         weights = float(shape.weights_bytes)
     else:
@@ -203,7 +207,6 @@ def estimate_memory(
                 f"candidate {candidate.name}: cannot estimate memory: set n_params or memory_gb"
             )
         weights = n_params * bytes_per_param(candidate.quantization or candidate.dtype or "fp16")
-    kv_bytes = 2.0 if kv_bytes is None else kv_bytes
     kv = kv_cache_bytes(shape, candidate.context_length, candidate.concurrency, kv_bytes)
     if overhead_gb is None:
         overhead_gb = DEFAULT_OVERHEAD_GB.get(candidate.backend, _FALLBACK_OVERHEAD_GB)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,6 +17,9 @@ from rolecast.cli._common import (
     progress_bar,
     role_table,
 )
+
+if TYPE_CHECKING:
+    from rolecast.profiles.loaders import LoadResult
 
 
 def profile(
@@ -57,7 +60,7 @@ def profile(
             console.print(role_table(matrix))
 
 
-def print_load(loaded) -> None:
+def print_load(loaded: LoadResult) -> None:
     """What a loader noted and skipped, one line each."""
     for note in loaded.notes:
         console.print(f"[dim]note[/dim] {note}", highlight=False, soft_wrap=True)
