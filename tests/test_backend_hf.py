@@ -168,6 +168,15 @@ def test_overflow_and_bad_schema_are_results_not_crashes(backend) -> None:
     long = ChatRequest(messages=(Message("user", "word " * 3000),), max_tokens=16)
     (overflow,) = backend.generate([long])
     assert overflow.error is not None and "exceeds context_length 2048" in overflow.error
+    # A prompt that fits gets an answer cut to the room that is left, as on llama.cpp.
+    tokens_in = backend.generate([CAPITAL])[0].tokens_in
+    room = SMOL.model_copy(update={"context_length": tokens_in + 3})
+    backend.candidate = room
+    try:
+        (cut,) = backend.generate([CAPITAL])
+    finally:
+        backend.candidate = SMOL
+    assert cut.error is None and cut.tokens_out <= 3
     odd = {"type": "object", "properties": {"x": {"type": "string", "pattern": "^\\p{L}+$"}}}
     (result,) = backend.generate([ChatRequest(messages=CONVERT.messages, json_schema=odd)])
     assert result.error is None

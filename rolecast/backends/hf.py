@@ -152,6 +152,11 @@ class TransformersBackend(Backend):
                 f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
             ) from None
         self.device = device
+        if candidate.chat_format is None and not self._tokenizer.chat_template:
+            raise BackendError(
+                f"candidate {candidate.name}: the model has no chat template (a base model?); "
+                f"set chat_format to one of {', '.join(CHAT_FORMATS)}"
+            )
         self._enforcer_data: Any = None
         self._parsers: dict[str, Any] = {}
 
@@ -181,11 +186,6 @@ class TransformersBackend(Backend):
             if rendered.add_bos and tokenizer.bos_token_id is not None:
                 ids = [tokenizer.bos_token_id, *ids]
             return list(ids), rendered.stop
-        if not tokenizer.chat_template:
-            raise BackendError(
-                f"candidate {self.candidate.name}: the model has no chat template (a base "
-                f"model?); set chat_format to one of {', '.join(CHAT_FORMATS)}"
-            )
         chat = [{"role": m.role, "content": m.content} for m in messages]
         prompt = tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=True)
         ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
@@ -229,15 +229,15 @@ class TransformersBackend(Backend):
         torch = self._torch
         started = time.perf_counter()
         ids, template_stop = self._render(request.messages)
-        max_tokens = request.max_tokens or self.candidate.max_tokens
-        if len(ids) + max_tokens > self.candidate.context_length:
+        context = self.candidate.context_length
+        if len(ids) >= context:  # as llama.cpp: the prompt must fit, the answer is cut to fit
             return ChatResult(
                 text="",
                 tokens_in=len(ids),
                 latency_s=time.perf_counter() - started,
-                error=f"prompt of {len(ids)} tokens + {max_tokens} new exceeds context_length "
-                f"{self.candidate.context_length}",
+                error=f"prompt of {len(ids)} tokens exceeds context_length {context}",
             )
+        max_tokens = min(request.max_tokens or self.candidate.max_tokens, context - len(ids))
         stops = [s for s in (*template_stop, *request.stop) if s]
         eos_ids = self._eos_ids(template_stop)
         options: dict[str, Any] = {
