@@ -293,6 +293,26 @@ def test_toolalpaca_bad_gold_skips_that_instruction(tmp_path: Path) -> None:
     assert "calls 'search'" in second
 
 
+def test_toolalpaca_records_of_unexpected_shape_are_skipped(tmp_path: Path) -> None:
+    listed_auth = _api("ListedAuth", GOOD_DOC, Authentication=[{"token": "***"}])
+    listed_text = _api("ListedText", GOOD_DOC, Function_Description=["Find a word."])
+    listed_action = _api("Lexicon", GOOD_DOC)
+    listed_action["Golden_Answers"][0][0]["Action"] = ["lookUp"]
+    spec = json.loads(GOOD_DOC)
+    spec["components"]["schemas"]["B"]["required"] = [{"limit": True}]  # unhashable name
+    odd_required = _api("OddRequired", json.dumps(spec))
+    file = tmp_path / "eval_odd.json"
+    file.write_text(json.dumps([listed_auth, listed_text, listed_action, odd_required]))
+    result = load_toolalpaca(file)
+    assert _ids(result) == ["toolalpaca/Lexicon/1"]
+    reasons = [str(s) for s in result.skipped]
+    assert reasons[0].startswith("eval_odd.json: API 'ListedAuth': 'Authentication' is not")
+    assert reasons[1].startswith("eval_odd.json: API 'ListedText': 'Function_Description' is")
+    assert reasons[2].startswith("eval_odd.json: API 'Lexicon' instruction 0: gold step 0 calls")
+    assert reasons[3].startswith("eval_odd.json: API 'OddRequired': unexpected record structure")
+    assert len(reasons) == 4
+
+
 def test_toolalpaca_truncated_file_keeps_the_apis_before_the_cut(tmp_path: Path) -> None:
     file = tmp_path / "eval_real.json"
     whole = json.dumps([_api("Lexicon", GOOD_DOC), _api("Thesaurus", GOOD_DOC)], indent=2)
@@ -434,6 +454,23 @@ def test_bfcl_answer_with_unknown_id_is_skipped(tmp_path: Path) -> None:
         "no entry in possible_answer/BFCL_v4_simple_python.json",
         "possible_answer/BFCL_v4_simple_python.json: id 'simple_python_9': "
         "no question with this id in BFCL_v4_simple_python.json",
+    ]
+
+
+def test_bfcl_records_of_unexpected_shape_are_skipped(tmp_path: Path) -> None:
+    file = _bfcl_files(tmp_path, [_answer(0), _answer(1), _answer(2)])
+    records = [json.loads(line) for line in file.read_text().splitlines()]
+    records[0]["function"][0]["parameters"]["properties"]["x"]["type"] = ["float", "null"]
+    records[1]["function"][0]["parameters"]["properties"]["x"] = "float"
+    records[2]["function"][0]["parameters"] = [{"x": "float"}]
+    file.write_text("\n".join(json.dumps(r) for r in records))
+    result = load_bfcl(file)
+    assert _ids(result) == ["bfcl/simple_python_0"]  # a list of types is JSON Schema too
+    assert result.cases[0].tools[0].parameters["properties"]["x"] == {"type": ["number", "null"]}
+    assert [str(s) for s in result.skipped] == [
+        "BFCL_v4_simple_python.json: id 'simple_python_1': parameter schema float is not an object",
+        "BFCL_v4_simple_python.json: id 'simple_python_2': "
+        "parameter schema [{'x': 'float'}] is not an object",
     ]
 
 

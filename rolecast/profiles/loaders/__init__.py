@@ -40,12 +40,21 @@ from rolecast.errors import ConfigError
 if TYPE_CHECKING:
     from rolecast.types import ToolCase
 
-__all__ = ["FORMATS", "LoadResult", "Skipped", "load_cases"]
+__all__ = ["FORMATS", "MALFORMED", "LoadResult", "Skipped", "load_cases", "malformed"]
 
 FORMATS = ("builtin", "toolalpaca", "bfcl", "jsonrag")
 """Spec prefixes :func:`load_cases` knows; anything else must be a native file path."""
 
 NATIVE_SUFFIXES = (".yaml", ".yml", ".json", ".jsonl")
+
+MALFORMED = (TypeError, AttributeError, KeyError, IndexError)
+"""What walking a record of a shape nobody foresaw raises: the record is skipped with
+:func:`malformed` as the reason, and the rest of the file still loads."""
+
+
+def malformed(exc: Exception) -> str:
+    """The skip reason for a record of unexpected shape."""
+    return f"unexpected record structure ({type(exc).__name__}: {exc})"
 
 
 @dataclass(frozen=True)

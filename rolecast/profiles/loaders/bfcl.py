@@ -32,7 +32,7 @@ from pydantic import ValidationError
 
 from rolecast.config import describe_validation_error, load_jsonl
 from rolecast.errors import ConfigError
-from rolecast.profiles.loaders import LoadResult, Skipped
+from rolecast.profiles.loaders import MALFORMED, LoadResult, Skipped, malformed
 from rolecast.types import GoldStep, Tool, ToolCase
 
 __all__ = ["ANSWERED_CATEGORIES", "bfcl_schema", "canonical_call", "load_bfcl"]
@@ -52,6 +52,7 @@ _TYPES: dict[str, str | None] = {
     "boolean": "boolean",
     "array": "array",
     "tuple": "array",
+    "null": "null",
     "any": None,
 }
 
@@ -117,6 +118,8 @@ def load_bfcl(path: str | Path) -> LoadResult:
             skipped.append(Skipped(SOURCE, where, str(exc)))
         except ValidationError as exc:
             skipped.append(Skipped(SOURCE, where, describe_validation_error(exc, ToolCase)))
+        except MALFORMED as exc:
+            skipped.append(Skipped(SOURCE, where, malformed(exc)))
     for case_id in (answers or {}).keys() - seen:
         skipped.append(
             Skipped(
@@ -180,15 +183,20 @@ def _tool(schema: Any) -> Tool:
         raise _RecordError(describe_validation_error(exc, Tool)) from None
 
 
-def bfcl_schema(schema: Mapping[str, Any]) -> dict[str, Any]:
+def bfcl_schema(schema: Any) -> dict[str, Any]:
     """A BFCL parameter schema as JSON Schema (see the module docstring)."""
+    if not isinstance(schema, Mapping):
+        raise _RecordError(f"parameter schema {str(schema)[:80]} is not an object")
     out: dict[str, Any] = {}
     for key, value in schema.items():
         if key == "type":
-            if value not in _TYPES:
+            names = value if isinstance(value, list) else [value]  # ["string", "null"] too
+            unknown = [name for name in names if not isinstance(name, str) or name not in _TYPES]
+            if unknown or not names:
                 raise _RecordError(f"unknown BFCL type {value!r}")
-            if _TYPES[value] is not None:
-                out["type"] = _TYPES[value]
+            types = [_TYPES[name] for name in names]
+            if None not in types:  # "any" anywhere: no constraint
+                out["type"] = types if isinstance(value, list) else types[0]
         elif key == "properties" and isinstance(value, dict):
             out[key] = {name: bfcl_schema(sub) for name, sub in value.items()}
         elif key in ("items", "additionalProperties") and isinstance(value, dict):

@@ -48,7 +48,7 @@ from pydantic import ValidationError
 
 from rolecast.config import describe_validation_error, load_json_records
 from rolecast.errors import ConfigError
-from rolecast.profiles.loaders import LoadResult, Skipped
+from rolecast.profiles.loaders import MALFORMED, LoadResult, Skipped, malformed
 from rolecast.types import GoldStep, Tool, ToolCase
 
 __all__ = ["load_toolalpaca"]
@@ -112,10 +112,11 @@ def _load_file(file: Path, ibm: _IbmStudy | None) -> LoadResult:
             skipped.append(Skipped(SOURCE, where, "'Instructions' is not a list"))
             continue
         try:
-            auth = set(api.get("Authentication") or {})
+            auth = _auth_names(api.get("Authentication"))
             tools = _api_tools(api, auth)
-        except _RecordError as exc:
-            reason = f"{exc}; its {len(instructions)} instructions are not loaded"
+        except (_RecordError, *MALFORMED) as exc:
+            problem = str(exc) if isinstance(exc, _RecordError) else malformed(exc)
+            reason = f"{problem}; its {len(instructions)} instructions are not loaded"
             skipped.append(Skipped(SOURCE, where, reason))
             continue
         golds = api.get("Golden_Answers")
@@ -152,6 +153,9 @@ def _load_file(file: Path, ibm: _IbmStudy | None) -> LoadResult:
                 reason = describe_validation_error(exc, ToolCase)
                 skipped.append(Skipped(SOURCE, record, reason))
                 continue
+            except MALFORMED as exc:
+                skipped.append(Skipped(SOURCE, record, malformed(exc)))
+                continue
             cases.append(case)
     if broken is not None:
         skipped.append(Skipped(SOURCE, f"{file.name}: API #{broken.index}", broken.reason))
@@ -187,7 +191,7 @@ def _gold_steps(gold: Any, tools: Mapping[str, Tool], auth: set[str]) -> list[Go
         if not isinstance(step, dict) or "Action" not in step:
             raise _RecordError(f"gold step {number} has no 'Action'")
         action = step["Action"]
-        if action not in tools:
+        if not isinstance(action, str) or action not in tools:
             raise _RecordError(
                 f"gold step {number} calls {action!r}, which the API's documentation does "
                 f"not define (functions: {', '.join(tools)})"
@@ -219,6 +223,15 @@ def _clean_arguments(arguments: Mapping[str, Any], auth: set[str]) -> dict[str, 
     return {key: value for key, value in arguments.items() if value != "" and key not in auth}
 
 
+def _auth_names(value: Any) -> set[str]:
+    """The credential argument names of ``Authentication`` (``{name: secret}``)."""
+    if not value:
+        return set()
+    if not isinstance(value, dict):
+        raise _RecordError("'Authentication' is not an object (argument name -> secret)")
+    return set(value)
+
+
 def _shorten(value: Any, limit: int = 80) -> str:
     text = value if isinstance(value, str) else repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -246,6 +259,8 @@ def _api_tools(api: Mapping[str, Any], auth: set[str]) -> dict[str, Tool]:
     if not isinstance(projection, dict) or not projection:
         raise _RecordError("no 'Function_Projection' (function -> [path, method])")
     descriptions = api.get("Function_Description") or {}
+    if not isinstance(descriptions, dict):
+        raise _RecordError("'Function_Description' is not an object (function -> text)")
     resolver = _Resolver(spec)
     tools: dict[str, Tool] = {}
     for name, target in projection.items():
@@ -309,13 +324,15 @@ def _parameters(
     if isinstance(body, dict) and isinstance(body.get("content"), dict) and body["content"]:
         content = body["content"]
         media = next((key for key in content if "json" in key), next(iter(content)))
-        schema = _json_schema((content[media] or {}).get("schema") or {})
-        if "properties" in schema:
+        media_type = content[media]
+        schema = media_type.get("schema") if isinstance(media_type, dict) else None
+        schema = _json_schema(schema if isinstance(schema, dict) else {})
+        if isinstance(schema.get("properties"), dict):
             for name, prop in schema["properties"].items():
                 if name not in auth:
                     properties.setdefault(name, prop)
-            if body.get("required"):
-                required.extend(n for n in schema.get("required", []) if n not in auth)
+            if body.get("required") and isinstance(schema.get("required"), list):
+                required.extend(n for n in schema["required"] if n not in auth)
         elif schema:
             properties.setdefault("body", schema)
             if body.get("required"):
