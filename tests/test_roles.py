@@ -193,6 +193,9 @@ def test_parse_json_object_finds_the_first_object():
     assert parse_json_object('noise {"a": 1} {"b": 2}') == {"a": 1}
     assert parse_json_object("[1, 2]") is None
     assert parse_json_object("") is None
+    # What a decoder refuses is no object, not an exception.
+    assert parse_json_object('{"a": ' + "[" * 100_000 + "]" * 100_000 + "}") is None
+    assert parse_json_object('{"a": ' + "9" * 5000 + '} {"b": 1}') == {"b": 1}
 
 
 def test_responder_score_stays_in_unit_interval_for_negative_cosine():

@@ -252,6 +252,10 @@ def test_tools_are_deterministic_and_json(name: str, arguments: dict[str, Any]) 
         ("get_recipe", {"recipe": "pancakes", "servings": 0}, "less than the minimum"),
         ("weather_archive", {"city": "London", "month": "1999-01"}, "outside the archive"),
         ("weather_archive", {"city": "Oslo", "month": "2020-01"}, "is not one of"),
+        # schema-valid, out of range: the model's arguments, never a crash
+        ("convert_time", {"date": "0001-01-01", "time": "00:00", "from_city": "Tokyo",
+                          "to_city": "Honolulu"}, "out of range"),
+        ("convert_units", {"value": 10**400, "from_unit": "m", "to_unit": "km"}, "out of range"),
     ],
 )  # fmt: skip
 def test_bad_calls_raise_one_line_errors(

@@ -83,7 +83,7 @@ def parse_json_object(text: str) -> dict[str, Any] | None:
     while start != -1:
         try:
             value, _ = json.JSONDecoder().raw_decode(text, start)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # also a 5000-digit number, 10000 nested "["
             start = text.find("{", start + 1)
             continue
         return value if isinstance(value, dict) else None

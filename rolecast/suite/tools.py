@@ -52,7 +52,8 @@ def call_tool(name: str, arguments: dict[str, Any]) -> Any:
 
     Raises:
         ToolCallError: the tool is unknown, the arguments break its schema, or the
-            tool rejects them (an unknown product id, a month outside the archive).
+            tool rejects them (an unknown product id, a month outside the archive, a
+            number or date out of range).
     """
     spec = _spec(name)
     if not isinstance(arguments, dict):
@@ -65,3 +66,5 @@ def call_tool(name: str, arguments: dict[str, Any]) -> Any:
         return spec.function(**arguments)
     except ToolCallError as error:
         raise ToolCallError(f"{name}: {error}") from None
+    except ArithmeticError as error:  # schema-valid but out of range: year 1 minus a day, 1e400
+        raise ToolCallError(f"{name}: an argument is out of range ({error})") from None
