@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rolecast.backends import Backend, ChatRequest, ChatResult, create_backend
+from rolecast.errors import ConfigError
 from rolecast.export import CoalitionConfig
 from rolecast.profiles import metrics
 from rolecast.profiles.roles import (
@@ -24,7 +25,10 @@ from rolecast.profiles.roles import (
 )
 from rolecast.types import FINISH, Candidate, Tool, ToolCase, canonical_json
 
-__all__ = ["AgentStep", "CoalitionRunner", "Trajectory", "judge"]
+__all__ = ["AGENT_ROLES", "AgentStep", "CoalitionRunner", "Trajectory", "judge"]
+
+AGENT_ROLES = ("planner", "caller", "responder")
+"""The roles an agent cannot run without; the extractor is used when it is assigned."""
 
 ToolFn = Callable[[str, dict[str, Any]], Any]
 
@@ -67,6 +71,13 @@ class CoalitionRunner:
         config: CoalitionConfig,
         backend_factory: Callable[[Candidate], Backend] = create_backend,
     ) -> None:
+        missing = [role for role in AGENT_ROLES if role not in config.roles]
+        if missing:
+            raise ConfigError(
+                f"the coalition has no {' or '.join(missing)}: running it as an agent needs "
+                f"{', '.join(AGENT_ROLES)} (the extractor is optional); export one searched "
+                f"with a pipeline that has them"
+            )
         self.config = config
         self._factory = backend_factory
         self._backends: dict[str, Backend] = {}

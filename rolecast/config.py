@@ -21,6 +21,7 @@ __all__ = [
     "load_jsonl",
     "load_yaml",
     "parse_model",
+    "read_text",
 ]
 
 M = TypeVar("M", bound=BaseModel)
@@ -29,12 +30,7 @@ M = TypeVar("M", bound=BaseModel)
 def load_yaml(path: str | Path) -> Any:
     """Parse a YAML file; a missing or malformed file raises :class:`ConfigError`."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    text = read_text(path)
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -47,7 +43,7 @@ def load_yaml(path: str | Path) -> Any:
 def load_json(path: str | Path) -> Any:
     """Parse a JSON file; a missing, truncated or malformed file raises :class:`ConfigError`."""
     path = Path(path)
-    text = _read_text(path)
+    text = read_text(path)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -90,7 +86,7 @@ def load_json_records(path: str | Path, key: str | None = None) -> tuple[Any, Br
         ConfigError: the file is missing, or broken before its first complete record.
     """
     path = Path(path)
-    text = _read_text(path)
+    text = read_text(path)
     try:
         return json.loads(text), None
     except json.JSONDecodeError as exc:
@@ -136,7 +132,8 @@ def _skip_space(text: str, position: int) -> int:
     return position
 
 
-def _read_text(path: Path) -> str:
+def read_text(path: Path) -> str:
+    """A UTF-8 text file's contents; missing, a folder, unreadable or not UTF-8 is a ConfigError."""
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -152,7 +149,7 @@ def _read_text(path: Path) -> str:
 def load_jsonl(path: str | Path) -> list[tuple[int, Any | ConfigError]]:
     """Parse JSON Lines: (line number, value or the error for that line); blank lines skipped."""
     path = Path(path)
-    lines = _read_text(path).splitlines()
+    lines = read_text(path).splitlines()
     records: list[tuple[int, Any | ConfigError]] = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -172,8 +169,13 @@ def describe_validation_error(exc: ValidationError, model: type[BaseModel]) -> s
         allowed = _allowed_keys(model, error["loc"][:-1])
         hint = f"; allowed keys: {', '.join(allowed)}" if allowed else ""
         message = f"unknown key {location!r}{hint}"
-    else:
-        message = f"{location}: {error['msg']}"
+    else:  # our own validators' messages without pydantic's "Value error, " prefix
+        text = (
+            error["msg"].removeprefix("Value error, ")
+            if error["type"] == "value_error"
+            else error["msg"]
+        )
+        message = f"{location}: {text}"
     extra = len(exc.errors()) - 1
     return message + (f" (and {extra} more problem{'s' if extra > 1 else ''})" if extra else "")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from rolecast.allocator import ProfileMatrix
 from rolecast.backends import fingerprint
-from rolecast.errors import CaseError
+from rolecast.errors import CaseError, ConfigError
 from rolecast.export import CoalitionConfig, build_coalition_config
 from rolecast.profiles.loaders import FORMATS, NATIVE_SUFFIXES, LoadResult, load_cases
 from rolecast.profiles.roles import Role, get_role
@@ -59,6 +59,11 @@ def roles_of(project: ProjectConfig, only: Sequence[str] = ()) -> list[Role]:
     names = [r for r in project.pipeline if not only or r in only]
     for name in only:
         get_role(name)  # unknown role -> one-line error with a suggestion
+        if name not in project.pipeline:
+            raise ConfigError(
+                f"role {name!r} is not in the project's pipeline {project.pipeline}; "
+                "add it there or profile one of those"
+            )
     return [get_role(name) for name in names]
 
 

@@ -148,3 +148,106 @@ def test_help_imports_no_heavy_engine():
         [sys.executable, "-c", code], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment", "hint"),
+    [
+        (["search", "--bogus"], "No such option: --bogus", "see rolecast search --help"),
+        (["search", "--trials", "abc"], "'--trials'", "see rolecast search --help"),
+        (["profile", "--subset", "0"], "'--subset'", "see rolecast profile --help"),
+        (["run"], "Missing argument 'coalition'", "see rolecast run --help"),
+        (["nosuchcmd"], "No such command 'nosuchcmd'", "see rolecast --help"),
+    ],
+)
+def test_command_line_mistakes(monkeypatch, capsys, args, fragment, hint):
+    code, _, err = cli(monkeypatch, capsys, *args)
+    assert code == 2
+    assert_one_line_error(code, err, fragment, hint)
+
+
+def test_bare_rolecast_prints_the_help(monkeypatch, capsys):
+    code, out, err = cli(monkeypatch, capsys)
+    assert code == 0, err
+    assert "Usage" in out and "profile" in out and not err
+
+
+def test_project_that_is_not_utf8(tmp_path, monkeypatch, capsys):
+    bad = tmp_path / "latin1.yaml"
+    bad.write_bytes(b"candidates:\n  - {name: caf\xe9, backend: scripted, model: a}\n")
+    code, _, err = cli(monkeypatch, capsys, "cases", "--config", str(bad))
+    assert_one_line_error(code, err, "latin1.yaml", "not UTF-8")
+
+
+def test_empty_pipeline(tmp_path, monkeypatch, capsys):
+    path = write_project(tmp_path, pipeline="[]")
+    code, _, err = cli(monkeypatch, capsys, "search", "--config", str(path))
+    assert_one_line_error(code, err, "pipeline", "names no role")
+    assert "Value error" not in err
+
+
+def test_profiling_a_role_outside_the_pipeline(tmp_path, monkeypatch, capsys):
+    path = write_project(tmp_path, pipeline="[caller]")
+    code, _, err = cli(monkeypatch, capsys, "profile", "--config", str(path), "--role", "planner")
+    assert_one_line_error(code, err, "'planner' is not in the project's pipeline")
+
+
+def test_a_folder_as_llamacpp_model_records_no_run(tmp_path, monkeypatch, capsys):
+    from rolecast.storage import ProfileStore, resolve_db_url
+
+    path = tmp_path / "project.yaml"
+    path.write_text(
+        f"subset: 2\ncandidates:\n  - {{name: m, backend: llamacpp, model: {tmp_path}}}\n"
+    )
+    code, _, err = cli(monkeypatch, capsys, "profile", "--config", str(path))
+    assert_one_line_error(code, err, "is a folder", ".gguf")
+    with ProfileStore(resolve_db_url(None)) as store:
+        assert store.runs() == []  # the failure came before a run was recorded
+
+
+@pytest.mark.parametrize(
+    ("study_db", "fragment"),
+    [
+        ("bogus://x", "cannot open the study database bogus://x"),
+        ("postgresql://u:secretpw@127.0.0.1:1/x", "cannot open the study database"),
+    ],
+)
+def test_bad_study_database(tmp_path, monkeypatch, capsys, study_db, fragment):
+    path = write_project(tmp_path)
+    code, _, err = cli(monkeypatch, capsys, "profile", "--config", str(path), "--no-progress")
+    assert code == 0, err
+    code, _, err = cli(monkeypatch, capsys, "search", "--config", str(path), "--study-db", study_db)
+    assert_one_line_error(code, err, fragment, "--study-db")
+    assert "secretpw" not in err
+
+
+def test_study_database_given_as_a_path(tmp_path, monkeypatch, capsys):
+    path = write_project(tmp_path)
+    assert cli(monkeypatch, capsys, "profile", "--config", str(path), "--no-progress")[0] == 0
+    study = tmp_path / "studies" / "optuna.db"
+    for _ in range(2):  # the second search resumes the stored study
+        code, out, err = cli(
+            monkeypatch, capsys, "search", "--config", str(path), "--study-db", str(study)
+        )
+        assert code == 0, err
+        assert "chosen:" in out
+    assert study.is_file()
+
+
+def test_run_needs_planner_caller_and_responder(tmp_path, monkeypatch, capsys):
+    path = write_project(tmp_path, pipeline="[caller]")
+    assert cli(monkeypatch, capsys, "profile", "--config", str(path), "--no-progress")[0] == 0
+    coalition = tmp_path / "coalition.yaml"
+    code, _, err = cli(monkeypatch, capsys, "export", "--config", str(path), "-o", str(coalition))
+    assert code == 0, err
+    code, _, err = cli(monkeypatch, capsys, "run", str(coalition), "hello")
+    assert_one_line_error(code, err, "coalition.yaml", "no planner or responder")
+
+
+def test_export_under_a_file(tmp_path, monkeypatch, capsys):
+    path = write_project(tmp_path)
+    assert cli(monkeypatch, capsys, "profile", "--config", str(path), "--no-progress")[0] == 0
+    (tmp_path / "plain").write_text("not a folder")
+    out = tmp_path / "plain" / "coalition.yaml"
+    code, _, err = cli(monkeypatch, capsys, "export", "--config", str(path), "-o", str(out))
+    assert_one_line_error(code, err, "plain is a file, not a folder")

@@ -149,3 +149,10 @@ def test_whole_file_problems(tmp_path: Path) -> None:
         read_results(tmp_path / "results.xlsx")
     with pytest.raises(ConfigError, match="file not found"):
         read_results(tmp_path / "absent.csv")
+    latin1 = tmp_path / "latin1.csv"
+    latin1.write_bytes(b"candidate,role,case_id,score\ncaf\xe9,planner,c,1\n")
+    with pytest.raises(ConfigError, match=r"latin1\.csv: not UTF-8"):
+        read_results(latin1)
+    (tmp_path / "folder.csv").mkdir()
+    with pytest.raises(ConfigError, match=r"folder\.csv: is a folder"):
+        read_results(tmp_path / "folder.csv")

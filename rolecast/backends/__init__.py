@@ -52,9 +52,9 @@ def weights_identity(candidate: Candidate) -> str:
     """What identifies the weights, computed without loading the model."""
     check_backend_name(candidate.backend)
     if candidate.backend == "llamacpp":
-        from rolecast.backends.models import file_sha256, resolve_model_path
+        from rolecast.backends.models import file_sha256, resolve_gguf_file
 
-        return f"sha256:{file_sha256(resolve_model_path(candidate.model))}"
+        return f"sha256:{file_sha256(resolve_gguf_file(candidate.model))}"
     if candidate.backend == "transformers":
         from rolecast.backends.hf import directory_identity, locate_weights
         from rolecast.backends.models import file_sha256

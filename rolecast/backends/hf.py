@@ -34,7 +34,7 @@ from rolecast._imports import try_import
 from rolecast.backends._base import Backend, ChatRequest, ChatResult, Message
 from rolecast.backends._schema import grammar_schema
 from rolecast.backends.chat_templates import CHAT_FORMATS, Rendered
-from rolecast.backends.models import file_sha256, resolve_model_path
+from rolecast.backends.models import file_sha256, resolve_gguf_file, resolve_model_path
 from rolecast.errors import BackendError, ModelNotFoundError
 from rolecast.types import Candidate
 
@@ -55,7 +55,7 @@ def locate_weights(reference: str) -> tuple[Path | None, Path | None]:
         return None, resolve_model_path(reference)
     path = Path(reference).expanduser()
     if path.suffix.lower() == ".gguf":
-        return None, resolve_model_path(reference)
+        return None, resolve_gguf_file(reference)
     if path.is_dir() and (path / "config.json").is_file():
         return path, None
     if path.exists() or reference.startswith((".", "/", "~")):

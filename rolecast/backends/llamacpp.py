@@ -25,7 +25,7 @@ from rolecast._imports import try_import
 from rolecast.backends._base import Backend, ChatRequest, ChatResult
 from rolecast.backends._schema import grammar_schema
 from rolecast.backends.chat_templates import make_renderer
-from rolecast.backends.models import file_sha256, resolve_model_path
+from rolecast.backends.models import file_sha256, resolve_gguf_file
 from rolecast.errors import BackendError
 from rolecast.types import Candidate
 
@@ -45,7 +45,7 @@ class LlamaCppBackend(Backend):
                 f"candidate {candidate.name}: unknown llamacpp option(s) {sorted(unknown)}; "
                 f"allowed: {sorted(_OPTIONS)}"
             )
-        self.model_path = resolve_model_path(candidate.model)
+        self.model_path = resolve_gguf_file(candidate.model)
         llama_cpp = try_import("llama_cpp")
         self._llama_cpp = llama_cpp
         options: dict[str, Any] = {

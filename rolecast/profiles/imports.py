@@ -28,12 +28,13 @@ with no valid row raises :class:`ConfigError`.
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 
-from rolecast.config import describe_validation_error, load_jsonl
+from rolecast.config import describe_validation_error, load_jsonl, read_text
 from rolecast.errors import ConfigError
 from rolecast.profiles.loaders import Skipped
 from rolecast.storage.records import StepRecord
@@ -148,30 +149,25 @@ def _missing(row: dict[str, Any]) -> str | None:
 
 
 def _csv_rows(path: Path) -> list[tuple[int, dict[str, Any] | str]]:
-    try:
-        handle = path.open(newline="", encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
-    with handle:
-        reader = csv.DictReader(handle)
-        header = [name.strip() for name in reader.fieldnames or []]
-        missing = [name for name in REQUIRED if name not in header]
-        unknown = [name for name in header if name not in COLUMNS]
-        if missing or unknown:
-            problems = [f"missing column(s) {', '.join(missing)}"] if missing else []
-            problems += [f"unknown column(s) {', '.join(unknown)}"] if unknown else []
-            raise ConfigError(
-                f"{path}: {'; '.join(problems)}; columns are {', '.join(COLUMNS)} "
-                f"(the first four required)"
-            )
-        reader.fieldnames = header
-        rows: list[tuple[int, dict[str, Any] | str]] = []
-        for raw in reader:  # csv skips blank lines
-            if None in raw:
-                rows.append((reader.line_num, f"more values than the {len(header)} columns"))
-            elif any(value is None for value in raw.values()):
-                rows.append((reader.line_num, f"fewer values than the {len(header)} columns"))
-            else:
-                row = {k: v.strip() for k, v in raw.items() if v.strip() != ""}
-                rows.append((reader.line_num, row))
+    reader = csv.DictReader(io.StringIO(read_text(path), newline=""))
+    header = [name.strip() for name in reader.fieldnames or []]
+    missing = [name for name in REQUIRED if name not in header]
+    unknown = [name for name in header if name not in COLUMNS]
+    if missing or unknown:
+        problems = [f"missing column(s) {', '.join(missing)}"] if missing else []
+        problems += [f"unknown column(s) {', '.join(unknown)}"] if unknown else []
+        raise ConfigError(
+            f"{path}: {'; '.join(problems)}; columns are {', '.join(COLUMNS)} "
+            f"(the first four required)"
+        )
+    reader.fieldnames = header
+    rows: list[tuple[int, dict[str, Any] | str]] = []
+    for raw in reader:  # csv skips blank lines
+        if None in raw:
+            rows.append((reader.line_num, f"more values than the {len(header)} columns"))
+        elif any(value is None for value in raw.values()):
+            rows.append((reader.line_num, f"fewer values than the {len(header)} columns"))
+        else:
+            row = {k: v.strip() for k, v in raw.items() if v.strip() != ""}
+            rows.append((reader.line_num, row))
     return rows

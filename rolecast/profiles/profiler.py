@@ -59,6 +59,8 @@ def profile(
     config: dict[str, Any] | None = None,
 ) -> ProfileOutcome:
     """Profile ``candidates`` on ``roles`` over ``cases``; returns what was generated."""
+    # Fingerprints hash the weights: a missing model fails here, before a run is recorded.
+    fingerprints = {c.name: fingerprint(c) for c in candidates if c.backend != "imported"}
     run_id = store.start_run(
         label,
         {
@@ -74,7 +76,7 @@ def profile(
         if candidate.backend == "imported":
             outcome.imported.append(candidate.name)  # measured elsewhere: nothing to run
             continue
-        fp = fingerprint(candidate)
+        fp = fingerprints[candidate.name]
         jobs: list[_Job] = []
         for role in roles:
             done = store.existing_keys(fp, role.name, role.prompt_version)

@@ -406,7 +406,13 @@ def get_role(name: str) -> Role:
 
 
 def check_pipeline(pipeline: Sequence[str]) -> tuple[str, ...]:
-    """Validate a pipeline: known roles, no repeats, planner/caller/responder present."""
+    """Validate a pipeline: at least one role, known roles, no repeats.
+
+    A pipeline may be part of the agent (``[caller]`` profiles and searches the caller
+    alone, as for BFCL); ``rolecast run`` needs planner, caller and responder.
+    """
+    if not pipeline:
+        raise ConfigError(f"the pipeline names no role; list some of {', '.join(ROLES)}")
     for name in pipeline:
         get_role(name)
     if len(set(pipeline)) != len(pipeline):

@@ -18,13 +18,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import optuna
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from rolecast.allocator.coalition import CoalitionEval, ProfileMatrix
-from rolecast.errors import BudgetError
+from rolecast.errors import BudgetError, StorageError
 from rolecast.profiles.stats import is_tie
+from rolecast.storage._url import driver_message, ensure_sqlite_parent, mask_url, resolve_db_url
+from rolecast.storage.store import PG_CONNECT_TIMEOUT_S
 from rolecast.types import Budget, stable_hash
 
-__all__ = ["SearchResult", "search"]
+__all__ = ["SearchResult", "search", "study_storage"]
 
 Progress = Callable[[int, int], None]
 
@@ -44,18 +48,47 @@ class SearchResult:
     notes: list[str] = field(default_factory=list)
 
 
+def study_storage(location: str) -> optuna.storages.RDBStorage:
+    """Open an Optuna study database given as a URL or a SQLite file path, as ``--db`` is.
+
+    Raises:
+        StorageError: The location is not a database URL, its driver is missing, or the
+            database cannot be opened or created.
+    """
+    url = resolve_db_url(location)
+    display = mask_url(url)
+    hint = "give --study-db a file path, sqlite:///PATH or postgresql://USER:PASSWORD@HOST/DB"
+    try:
+        parsed = make_url(url)
+        connect_args: dict[str, object] = {}
+        if parsed.get_backend_name() == "sqlite":
+            ensure_sqlite_parent(parsed, display, hint="point --study-db")
+        elif parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+            connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT_S
+        return optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": connect_args})
+    except (SQLAlchemyError, ImportError, ValueError) as exc:
+        raise StorageError(
+            f"cannot open the study database {display}: {driver_message(exc)}; {hint}"
+        ) from None
+
+
 def search(
     matrix: ProfileMatrix,
     budget: Budget,
     *,
     n_trials: int | None = None,
-    storage: str | None = None,
+    storage: str | optuna.storages.BaseStorage | None = None,
     study_name: str | None = None,
     seed: int = 0,
     exhaustive_limit: int = 4096,
     progress: Progress | None = None,
 ) -> SearchResult:
-    """Find the most accurate coalition within ``budget``."""
+    """Find the most accurate coalition within ``budget``.
+
+    ``storage`` keeps the Optuna study (resumable, inspectable with optuna-dashboard): a
+    URL or SQLite path opened by :func:`study_storage`, an open storage, or ``None`` for
+    memory.
+    """
     options = {role: sorted(matrix.options(role)) for role in matrix.roles}
     for role, names in options.items():
         if not names:
@@ -81,7 +114,7 @@ def search(
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(
         study_name=name,
-        storage=storage,
+        storage=study_storage(storage) if isinstance(storage, str) else storage,
         sampler=sampler,
         direction="maximize",
         load_if_exists=True,

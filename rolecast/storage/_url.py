@@ -14,6 +14,7 @@ from rolecast.errors import StorageError
 __all__ = [
     "DB_HINT",
     "default_db_path",
+    "driver_message",
     "ensure_sqlite_parent",
     "mask_url",
     "resolve_db_url",
@@ -25,6 +26,7 @@ DB_HINT = "set --db or ROLECAST_DB"
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 _USERINFO_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
+_BACKGROUND = re.compile(r"\s*\(Background on this error at: [^)]*\)")
 
 
 def default_db_path() -> Path:
@@ -69,7 +71,7 @@ def scrub_password(text: str, password: str | None) -> str:
     return text.replace(password, "***") if password and len(password) >= 4 else text
 
 
-def ensure_sqlite_parent(url: URL, display: str) -> None:
+def ensure_sqlite_parent(url: URL, display: str, hint: str = DB_HINT) -> None:
     """Create the directory of a SQLite file (not for in-memory or ``file:`` URI databases)."""
     database = url.database
     if not database or database == ":memory:" or database.startswith("file:"):
@@ -80,5 +82,15 @@ def ensure_sqlite_parent(url: URL, display: str) -> None:
     except OSError as exc:
         raise StorageError(
             f"cannot open database {display}: cannot create directory {parent} "
-            f"({exc.strerror or exc}); {DB_HINT} to a writable path"
+            f"({exc.strerror or exc}); {hint} to a writable path"
         ) from None
+
+
+def driver_message(exc: BaseException) -> str:
+    """The driver's message on one line, without SQLAlchemy's statement dump."""
+    orig = getattr(exc, "orig", None) or exc
+    text = _BACKGROUND.sub("", str(orig))
+    text = "; ".join(re.sub(r"\s+", " ", line).strip() for line in text.splitlines())
+    text = re.sub(r"(; )+", "; ", text).strip("; ")
+    text = text or type(orig).__name__
+    return text if len(text) <= 300 else text[:297] + "..."

@@ -14,7 +14,6 @@ Contract:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -32,6 +31,7 @@ from rolecast.storage._orm import SCHEMA_VERSION, STEP_KEY_COLUMNS, Base, MetaRo
 from rolecast.storage._url import (
     DB_HINT,
     default_db_path,
+    driver_message,
     ensure_sqlite_parent,
     mask_url,
     resolve_db_url,
@@ -46,20 +46,9 @@ SQLITE_BUSY_TIMEOUT_S = 30.0
 #: Seconds to wait for a PostgreSQL server before reporting it unreachable.
 PG_CONNECT_TIMEOUT_S = 10
 
-_BACKGROUND = re.compile(r"\s*\(Background on this error at: [^)]*\)")
 _VALUE_COLUMNS = tuple(
     c.name for c in StepRow.__table__.columns if c.name not in (*STEP_KEY_COLUMNS, "id")
 )
-
-
-def _reason(exc: BaseException) -> str:
-    """The driver's message on one line, without SQLAlchemy's statement dump."""
-    orig = getattr(exc, "orig", None) or exc
-    text = _BACKGROUND.sub("", str(orig))
-    text = "; ".join(re.sub(r"\s+", " ", line).strip() for line in text.splitlines())
-    text = re.sub(r"(; )+", "; ", text).strip("; ")
-    text = text or type(orig).__name__
-    return text if len(text) <= 300 else text[:297] + "..."
 
 
 class ProfileStore:
@@ -81,9 +70,9 @@ class ProfileStore:
             parsed = make_url(url)
         except SQLAlchemyError as exc:
             raise StorageError(
-                f"cannot open database {self._display}: not a database URL ({_reason(exc)}); "
-                f"use a file path, sqlite:///PATH or postgresql://USER:PASSWORD@HOST/DB; "
-                f"{DB_HINT}"
+                f"cannot open database {self._display}: not a database URL "
+                f"({driver_message(exc)}); use a file path, sqlite:///PATH or "
+                f"postgresql://USER:PASSWORD@HOST/DB; {DB_HINT}"
             ) from None
         self._password = parsed.password if isinstance(parsed.password, str) else None
         self._backend = parsed.get_backend_name()
@@ -266,7 +255,7 @@ class ProfileStore:
             ) from None
         except SQLAlchemyError as exc:
             raise StorageError(
-                f"cannot open database {self._display}: {self._scrub(_reason(exc))}; "
+                f"cannot open database {self._display}: {self._scrub(driver_message(exc))}; "
                 f"use a file path, sqlite:///PATH or postgresql://USER:PASSWORD@HOST/DB; "
                 f"{DB_HINT}"
             ) from None
@@ -324,7 +313,7 @@ class ProfileStore:
             raise StorageError(self._message(action, exc)) from None
 
     def _message(self, action: str, exc: SQLAlchemyError) -> str:
-        reason = self._scrub(_reason(exc))
+        reason = self._scrub(driver_message(exc))
         unreachable = isinstance(exc, OperationalError | InterfaceError)
         if action == "open database" or (unreachable and self._backend == "postgresql"):
             if self._backend == "sqlite":
