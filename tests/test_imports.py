@@ -156,3 +156,24 @@ def test_whole_file_problems(tmp_path: Path) -> None:
     (tmp_path / "folder.csv").mkdir()
     with pytest.raises(ConfigError, match=r"folder\.csv: is a folder"):
         read_results(tmp_path / "folder.csv")
+
+
+def test_importing_again_replaces_rows_instead_of_adding(tmp_path: Path, monkeypatch, capsys):
+    from _helpers import cli
+
+    from rolecast.storage import ProfileStore, resolve_db_url
+
+    file = tmp_path / "results.csv"
+    header = "candidate,role,case_id,score\n"
+    file.write_text(header + "ext,planner,u01,0.2\next,caller,u01,1\n")
+    assert cli(monkeypatch, capsys, "import", str(file))[0] == 0
+    file.write_text(header + "ext,planner,u01,0.9\n")  # corrected score
+    code, out, err = cli(monkeypatch, capsys, "import", str(file))
+    assert code == 0, err
+    assert "imported 1 step(s)" in out
+    with ProfileStore(resolve_db_url(None)) as store:
+        steps = store.steps(candidates=["ext"])
+    assert [(s.role, s.score, s.success) for s in steps] == [
+        ("caller", 1.0, True),  # not in the new file: kept
+        ("planner", 0.9, True),
+    ]
