@@ -355,6 +355,45 @@ def test_imported_rows_missing_a_case_raise(store: ProfileStore) -> None:
         ProfileMatrix.from_store(store, CASES, [candidate("ext")], [planner], fingerprints("ext"))
 
 
+def test_imported_rows_per_step_must_cover_every_step_of_the_case(store: ProfileStore) -> None:
+    planner = get_role("planner")
+    assert len(planner.steps(CASES[0])) == 3  # with-evidence: search, hours, finish
+    rows = [
+        r for r in steps_for("ext", planner, CASES)
+        if not (r.case_id == "with-evidence" and r.step_index == 1)
+    ]  # fmt: skip
+    store.add_steps(imported(rows))
+
+    with pytest.raises(RolecastError, match=r"'ext' on role 'planner': 1 step\(s\)"):
+        ProfileMatrix.from_store(store, CASES, [candidate("ext")], [planner], fingerprints("ext"))
+
+
+def test_one_imported_row_per_case_is_a_per_case_outcome(store: ProfileStore) -> None:
+    planner = get_role("planner")
+    rows = [r for r in steps_for("ext", planner, CASES, fail=["plain"]) if r.step_index == 0]
+    store.add_steps(imported(rows))
+
+    m = ProfileMatrix.from_store(store, CASES, [candidate("ext")], [planner], fingerprints("ext"))
+
+    stats = m.stats[("ext", "planner")]
+    assert stats.case_success == {"with-evidence": True, "plain": False, "no-answer": True}
+    assert stats.step_rate.n == 3
+
+
+def test_cases_no_role_is_scored_on_are_left_out(store: ProfileStore) -> None:
+    caller = get_role("caller")
+    no_call = CASES[0].model_copy(update={"id": "no-call", "steps": [], "answer": None})
+    assert caller.steps(no_call) == []
+    store.add_steps(steps_for("m", caller, CASES, fail=["plain"]))
+
+    m = ProfileMatrix.from_store(
+        store, [*CASES, no_call], [candidate("m")], [caller], fingerprints("m")
+    )
+
+    assert m.case_ids == tuple(CASES_IDS)  # not counted as a vacuous success
+    assert m.evaluate({"caller": "m"}, Budget()).accuracy.mean == pytest.approx(2 / 3)
+
+
 # which cases each candidate fails, per role: chosen so that the best coalition is mixed
 OUTCOMES: dict[tuple[str, str], list[str]] = {
     ("a", "planner"): [],

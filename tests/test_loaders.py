@@ -61,12 +61,11 @@ def _ids(result: LoadResult) -> list[str]:
 def test_toolalpaca_eval_real_without_ibm() -> None:
     result = load_toolalpaca(DATA / "toolalpaca" / "eval_real.json")
     assert len(result.cases) + len(result.skipped) == 114
-    assert len(result.cases) == 104
+    assert len(result.cases) == 110
     assert len({case.id.split("/")[1] for case in result.cases}) == 11
     reasons = [str(s) for s in result.skipped]
-    # Six AviationAPI golds call functions its truncated documentation lacks; four
-    # CurrencyBeacon golds have a doubled key ("symbols": "symbols": [...]).
-    assert sum("API 'AviationAPI'" in r and "does not define" in r for r in reasons) == 6
+    # Four CurrencyBeacon golds have a doubled key ("symbols": "symbols": [...]).
+    assert len(reasons) == 4
     assert sum("API 'CurrencyBeacon'" in r and "not a valid JSON" in r for r in reasons) == 4
     assert all(r.startswith("eval_real.json: API ") for r in reasons)
     assert all(case.split == "profile" and case.source == "toolalpaca" for case in result.cases)
@@ -78,15 +77,15 @@ def test_toolalpaca_eval_real_with_ibm_answers_and_observations() -> None:
     result = load_toolalpaca(
         DATA / "toolalpaca" / "eval_real.json", ibm_dir=DATA / "ibm_coalitions"
     )
-    # The study's corrected golds parse for CurrencyBeacon; AviationAPI's six remain.
-    assert len(result.cases) == 108
-    assert len(result.skipped) == 6
+    # The study's corrected golds parse for CurrencyBeacon: all 114 instructions load.
+    assert len(result.cases) == 114
+    assert result.skipped == []
     assert all(case.answer for case in result.cases)
     steps = [step for case in result.cases for step in case.steps]
     observed = [step for step in steps if step.observation is not None]
-    assert (len(steps), len(observed)) == (136, 58)
+    assert (len(steps), len(observed)) == (143, 58)
     assert sum(any(s.observation for s in case.steps) for case in result.cases) == 56
-    assert any("58 of 136 gold steps" in note for note in result.notes)
+    assert any("58 of 143 gold steps" in note for note in result.notes)
     assert all(str(step.observation).startswith("Status Code: ") for step in observed)
     by_id = {case.id: case for case in result.cases}
     china = by_id["toolalpaca/Nager.Date/1"]
@@ -100,6 +99,61 @@ def test_toolalpaca_eval_real_with_ibm_answers_and_observations() -> None:
     assert "access_key" not in weather.steps[0].arguments
     assert "access_key" not in weather.tools[0].parameters["properties"]
     assert by_id["toolalpaca/AviationAPI/2"].steps[0].arguments["chart_name"] == "Arrivals"
+
+
+@needs_data
+def test_toolalpaca_nested_path_items_are_lifted_into_tools() -> None:
+    # AviationAPI's spec nests five path items (and components) inside /preferred-routes;
+    # its golds call them by ToolAlpaca's path rule (/weather/metar GET: weather_metar_get).
+    result = load_toolalpaca(DATA / "toolalpaca" / "eval_real.json")
+    metar = next(c for c in result.cases if c.id == "toolalpaca/AviationAPI/8")
+    names = [tool.name for tool in metar.tools]
+    assert names[:5] == [
+        "airports_get", "charts_get", "charts_changes_get", "charts_afd_get",
+        "preferred-routes_get",
+    ]  # fmt: skip
+    assert names[5:] == [
+        "preferred-routes_search_get", "vatsim_pilots_get", "vatsim_controllers_get",
+        "weather_metar_get", "weather_taf_get",
+    ]  # fmt: skip
+    assert [s.tool for s in metar.steps] == ["weather_metar_get"]
+    assert metar.tool("weather_metar_get").parameters["required"] == ["apt"]
+    routes = metar.tool("preferred-routes_search_get").parameters["properties"]
+    assert {"origin", "dest", "type"} <= set(routes)
+    # the other path items are untouched: /preferred-routes keeps only its own GET
+    assert "origin" not in metar.tool("preferred-routes_get").parameters["properties"]
+    [note] = [n for n in result.notes if "nests path items" in n]
+    assert note.startswith("eval_real.json: API 'AviationAPI'") and "weather_taf_get" in note
+
+
+def test_toolalpaca_repair_leaves_a_sound_spec_alone(tmp_path: Path) -> None:
+    spec = {
+        "openapi": "3.0.0",
+        "paths": {"/a": {"get": {"operationId": "a", "parameters": []}}},
+    }
+    api = {
+        "Name": "Sound", "Documentation": json.dumps(spec),
+        "Function_Projection": {"a_get": ["/a", "get"]},
+        "Instructions": ["do a"], "Golden_Answers": [[{"Action": "a_get", "Action_Input": "{}"}]],
+    }  # fmt: skip
+    nested = json.loads(json.dumps(api))
+    nested["Name"] = "Nested"
+    nested_spec = {
+        "openapi": "3.0.0",
+        "paths": {
+            "/a": {"get": {"parameters": []}, "/b": {"post": {"operationId": "makeB"}}},
+            "components": {"schemas": {"X": {"type": "string"}}},
+        },
+    }
+    nested["Documentation"] = json.dumps(nested_spec)
+    nested["Golden_Answers"] = [[{"Action": "makeB", "Action_Input": "{}"}]]
+    file = tmp_path / "eval_x.json"
+    file.write_text(json.dumps([api, nested]))
+    result = load_toolalpaca(file)
+    by_name = {case.id.split("/")[1]: case for case in result.cases}
+    assert [t.name for t in by_name["Sound"].tools] == ["a_get"]
+    assert [t.name for t in by_name["Nested"].tools] == ["a_get", "makeB"]  # operationId wins
+    assert len(result.notes) == 1 and "API 'Nested'" in result.notes[0]
 
 
 @needs_data
@@ -183,8 +237,8 @@ def test_load_cases_dispatches_on_the_spec() -> None:
         len(load_cases(f"jsonrag:{DATA / 'ibm_coalitions' / 'testcases_orig.json'}").cases) == 106
     )
     real = f"toolalpaca:{DATA / 'toolalpaca' / 'eval_real.json'}"
-    assert len(load_cases(real).cases) == 104
-    assert len(load_cases(real, ibm_dir=DATA / "ibm_coalitions").cases) == 108
+    assert len(load_cases(real).cases) == 110
+    assert len(load_cases(real, ibm_dir=DATA / "ibm_coalitions").cases) == 114
 
 
 # ----------------------------------------------------------------------------- ToolAlpaca
@@ -360,13 +414,54 @@ def test_truncated_ibm_answers_still_join_the_apis_before_the_cut(tmp_path: Path
     cut = answers.index('"Name"', answers.index('"Name"') + 1) + 3  # inside the 2nd API
     (study / "expected_final_responses.json").write_text(answers[:cut], encoding="utf-8")
     result = load_toolalpaca(DATA / "toolalpaca" / "eval_real.json", ibm_dir=study)
-    assert len(result.cases) == 108  # golds and observations come from the other file
+    assert len(result.cases) == 114  # golds and observations come from the other file
     with_answer = {case.id.split("/")[1] for case in result.cases if case.answer}
     assert with_answer == {"Nager.Date"}
     assert any(
         note.startswith("expected_final_responses.json: API #1: malformed JSON")
         for note in result.notes
     )
+
+
+@needs_data
+def test_ibm_records_that_cannot_be_used_are_reported(tmp_path: Path) -> None:
+    study = tmp_path / "ibm"
+    (study / "toolalpaca-13b").mkdir(parents=True)
+    source = DATA / "ibm_coalitions"
+    answers = json.loads((source / "expected_final_responses.json").read_text(encoding="utf-8"))
+    answers.append({"Expected_Final_Responses": ["no name"]})  # no 'Name'
+    answers.append(answers[0])  # a repeated API
+    (study / "expected_final_responses.json").write_text(json.dumps(answers), encoding="utf-8")
+    recorded = json.loads(
+        (source / "toolalpaca-13b" / "api_data_0_11.json").read_text(encoding="utf-8")
+    )
+    recorded[0]["Instances"][0]["intermediate_steps"].append("not a step")
+    (study / "toolalpaca-13b" / "api_data_0_11.json").write_text(
+        json.dumps(recorded), encoding="utf-8"
+    )
+    result = load_toolalpaca(DATA / "toolalpaca" / "eval_real.json", ibm_dir=study)
+    assert len(result.cases) == 114
+    notes = "\n".join(result.notes)
+    assert f"expected_final_responses.json: API #{len(answers) - 2}: no 'Name'" in notes
+    assert f"API #{len(answers) - 1}: {answers[0]['Name']!r} again" in notes
+    assert "1 recorded steps are not [[action, input, log], observation]" in notes
+
+
+def test_toolalpaca_golden_answers_beyond_the_instructions_are_reported(tmp_path: Path) -> None:
+    spec = {"openapi": "3.0.0", "paths": {"/a": {"get": {"parameters": []}}}}
+    api = {
+        "Name": "Extra", "Documentation": json.dumps(spec),
+        "Function_Projection": {"a_get": ["/a", "get"]}, "Instructions": ["do a"],
+        "Golden_Answers": [[{"Action": "a_get", "Action_Input": "{}"}]] * 3,
+    }  # fmt: skip
+    file = tmp_path / "eval_x.json"
+    file.write_text(json.dumps([api]))
+    result = load_toolalpaca(file)
+    assert len(result.cases) == 1
+    assert result.notes == [
+        "eval_x.json: API 'Extra': 3 Golden_Answers for 1 instructions; "
+        "the 2 without an instruction are not used"
+    ]
 
 
 # ----------------------------------------------------------------------------- BFCL
@@ -454,6 +549,18 @@ def test_bfcl_answer_with_unknown_id_is_skipped(tmp_path: Path) -> None:
         "no entry in possible_answer/BFCL_v4_simple_python.json",
         "possible_answer/BFCL_v4_simple_python.json: id 'simple_python_9': "
         "no question with this id in BFCL_v4_simple_python.json",
+    ]
+
+
+def test_bfcl_repeated_answer_id_is_skipped_not_overwritten(tmp_path: Path) -> None:
+    wrong = {**_answer(1), "ground_truth": [{"other": {}}]}
+    file = _bfcl_files(tmp_path, [_answer(0), _answer(1), _answer(2), wrong])
+    result = load_bfcl(file)
+    assert _ids(result) == [f"bfcl/simple_python_{i}" for i in range(3)]
+    assert result.cases[1].steps[0].tool != "other"
+    assert [str(s) for s in result.skipped] == [
+        "possible_answer/BFCL_v4_simple_python.json:4: "
+        "a second answer for id 'simple_python_1'; the first one is kept"
     ]
 
 

@@ -14,6 +14,7 @@ from rolecast.profiles.metrics import (
     ibm_planner_pass,
     ibm_slot_filling_pass,
     is_hallucinated,
+    json_equal,
     json_paths,
     normalize_value,
     plan_accuracy,
@@ -90,9 +91,13 @@ def test_normalize_value():
         (None, {}, 0.0),
         ("{'a': 1}", {"a": 1}, 0.0),  # unparsed text is not a prediction
         ({"n": 2}, {"n": 2.0}, 1.0),
-        ({"n": "2"}, {"n": 2}, 1.0),
-        ({"city": "  New   York "}, {"city": "new york"}, 1.0),
+        # values compare as parsed JSON, as α-UMi's ==: no spelling or type leniency
+        ({"n": "2"}, {"n": 2}, 0.5),
+        ({"city": "  New   York "}, {"city": "new york"}, 0.5),
+        ({"city": "New York"}, {"city": "New York"}, 1.0),
         ({"flag": 1}, {"flag": True}, 0.5),  # a key with a different value still earns 0.5
+        ({"xs": [1, 2]}, {"xs": [1, 2.0]}, 1.0),
+        ({"xs": [2, 1]}, {"xs": [1, 2]}, 0.5),
     ],
 )
 def test_arg_f1(predicted, gold, expected):
@@ -110,20 +115,34 @@ def test_args_exact_match():
 # ----------------------------------------------------------------------------- planner
 
 
-def test_plan_accuracy():
+def test_plan_accuracy_is_the_kind_of_decision():
+    # α-UMi Plan ACC: call a tool / finish / give up, whichever tool
     assert plan_accuracy(" search\n", "search")
+    assert plan_accuracy("lookup", "search")  # a call where a call is due: right decision
     assert plan_accuracy("finish", "finish")
-    assert not plan_accuracy("Search", "search")  # tool names are case-sensitive
+    assert plan_accuracy("give_up", "give_up")
     assert not plan_accuracy("finish", "search")
+    assert not plan_accuracy("search", "finish")
+    assert not plan_accuracy("give_up", "finish")
     assert not plan_accuracy(None, "search")
+    assert not plan_accuracy("  ", "search")
 
 
-def test_action_exact_match():
-    assert action_exact_match("search", {"q": "Cats"}, "search", {"q": "cats"})
-    assert not action_exact_match("search", {"q": "dogs"}, "search", {"q": "cats"})
-    assert not action_exact_match("lookup", {"q": "cats"}, "search", {"q": "cats"})
-    assert not action_exact_match("search", None, "search", {})
-    assert not action_exact_match(None, {"q": "cats"}, "search", {"q": "cats"})
+def test_action_exact_match_is_the_tool_name():
+    # α-UMi Act. EM: the exact tool name
+    assert action_exact_match(" search\n", "search")
+    assert not action_exact_match("Search", "search")  # tool names are case-sensitive
+    assert not action_exact_match("lookup", "search")
+    assert not action_exact_match(None, "search")
+    assert action_exact_match("finish", "finish")
+
+
+def test_json_equal():
+    assert json_equal({"a": [1, 2.0]}, {"a": [1.0, 2]})
+    assert not json_equal(True, 1) and not json_equal(0, False)
+    assert not json_equal("2", 2)
+    assert not json_equal({"a": 1}, {"a": 1, "b": 2})
+    assert not json_equal("Cats", "cats")
 
 
 @pytest.mark.parametrize(

@@ -105,6 +105,59 @@ def test_planner_scores(text, success, hallucination, valid):
         assert score.metrics["hallucination"] == hallucination
 
 
+def test_planner_metrics_as_alpha_umi_defines_them():
+    case = make_case()
+    role = PlannerRole()
+    first, _, last = role.steps(case)
+    wrong_tool = role.score(case, first, ok('{"action": "convert_currency"}'))
+    # a call where a call is due: Plan ACC right, Act. EM (the name) wrong, step failed
+    assert wrong_tool.metrics == {
+        "valid": 1.0, "next_action": 0.0, "plan_acc": 1.0, "act_em": 0.0, "hallucination": 0.0
+    }  # fmt: skip
+    assert not wrong_tool.success
+    early_finish = role.score(case, first, ok('{"action": "finish"}'))
+    assert (early_finish.metrics["plan_acc"], early_finish.metrics["act_em"]) == (0.0, 0.0)
+    # Act. EM is scored on gold calls only: not on the final finish step
+    done = role.score(case, last, ok('{"action": "finish"}'))
+    assert done.success and "act_em" not in done.metrics
+    assert done.metrics["plan_acc"] == done.metrics["next_action"] == 1.0
+    # an unusable output records every metric of its step as 0
+    assert role.score(case, first, ok("??")).metrics == {
+        "valid": 0.0, "next_action": 0.0, "plan_acc": 0.0, "act_em": 0.0, "hallucination": 0.0
+    }  # fmt: skip
+    assert "act_em" not in role.score(case, last, ok("??")).metrics
+
+
+def parallel_case(tags: list[str]) -> ToolCase:
+    calls = [
+        GoldStep(tool="convert_units", arguments={"value": v, "from_unit": "mile", "to_unit": "km"})
+        for v in (1, 2)
+    ] + [GoldStep(tool="convert_currency", arguments={"amount": 5})]
+    return ToolCase(id="par", instruction="1 and 2 miles in km; 5 USD", tools=[UNITS, FX],
+                    steps=calls, tags=tags)  # fmt: skip
+
+
+def test_parallel_calls_are_scored_order_free():
+    second = '{"value": 2, "from_unit": "mile", "to_unit": "km"}'
+    caller, planner = CallerRole(), PlannerRole()
+    parallel = parallel_case(["bfcl", "parallel"])
+    step0 = caller.steps(parallel)[0]
+    assert caller.score(parallel, step0, ok(second)).success  # the other open call: right
+    # a call already in the (gold) history is not open any more
+    step1 = caller.steps(parallel)[1]
+    first = '{"value": 1, "from_unit": "mile", "to_unit": "km"}'
+    assert not caller.score(parallel, step1, ok(first)).success
+    plan0 = planner.steps(parallel)[0]
+    assert planner.score(parallel, plan0, ok('{"action": "convert_currency"}')).success
+    assert not planner.score(parallel, plan0, ok('{"action": "finish"}')).success
+    # a sequential case keeps the gold order
+    sequential = parallel_case(["multi-step"])
+    assert not caller.score(sequential, caller.steps(sequential)[0], ok(second)).success
+    assert not planner.score(
+        sequential, planner.steps(sequential)[0], ok('{"action": "convert_currency"}')
+    ).success
+
+
 def test_planner_generation_error_is_a_failure():
     case = make_case()
     role = PlannerRole()
@@ -117,13 +170,17 @@ def test_caller_exact_match_and_arg_f1():
     role = CallerRole()
     step = role.steps(case)[0]
     assert step.request.json_schema["additionalProperties"] is False
-    exact = role.score(case, step, ok('{"value": 10.0, "from_unit": "Mile", "to_unit": "km"}'))
+    exact = role.score(case, step, ok('{"value": 10.0, "from_unit": "mile", "to_unit": "km"}'))
     assert exact.success and exact.metrics["arg_f1"] == 1.0
+    # the pass forgives spelling ("Mile"); α-UMi's Arg F1 compares values exactly
+    spelled = role.score(case, step, ok('{"value": 10, "from_unit": "Mile", "to_unit": "km"}'))
+    assert spelled.success and spelled.metrics["arg_f1"] == pytest.approx(2.5 / 3)
     half = role.score(case, step, ok('{"value": 10, "from_unit": "mile", "to_unit": "m"}'))
     assert not half.success
     assert half.metrics["arg_f1"] == pytest.approx(2.5 / 3)  # two right keys, one wrong (0.5)
     garbage = role.score(case, step, ok("{not json"))
-    assert not garbage.success and garbage.metrics["valid"] == 0.0
+    assert not garbage.success
+    assert garbage.metrics == {"valid": 0.0, "arg_f1": 0.0, "exact_match": 0.0}
 
 
 def test_caller_later_step_sees_earlier_result():
@@ -147,6 +204,17 @@ def test_extractor_only_on_evidence_steps_and_needs_a_real_cut():
     everything = role.score(case, steps[0], ok('{"keep": ["products"]}'))
     assert everything.metrics["evidence_recall"] == 1.0 and not everything.success  # no cut
     assert not role.score(case, steps[0], ok('{"keep": "products"}')).success
+
+
+def test_extractor_on_jsonrag_cases_passes_when_every_expected_field_is_kept():
+    # the IBM study's rule: all expected fields kept; no size cut asked of a skeleton
+    case = make_case().model_copy(update={"tags": ["jsonrag", "skeleton"]})
+    role = ExtractorRole()
+    (step,) = role.steps(case)
+    everything = role.score(case, step, ok('{"keep": ["products"]}'))
+    assert everything.success and everything.metrics["size_reduction"] < 0.3
+    partial = role.score(case, step, ok('{"keep": ["products.name"]}'))
+    assert not partial.success
 
 
 def test_responder_uses_injected_similarity_and_threshold():

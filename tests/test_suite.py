@@ -410,3 +410,30 @@ def test_default_subset_edges(suite: list[ToolCase]) -> None:
     assert default_subset(suite, 0) == []
     with pytest.raises(ValueError, match="at least 0"):
         default_subset(suite, -1)
+
+
+def _numbers(text: str) -> set[float]:
+    return {float(n) for n in re.findall(r"\d+(?:\.\d+)?", text)}
+
+
+def test_prompts_show_every_value_a_role_must_use(suite: list[ToolCase]) -> None:
+    # Teacher-forced prompts cut tool results; the cut must never hide what the role needs:
+    # a caller's argument taken from an earlier result, a number the gold answer states.
+    from rolecast.profiles.roles import CallerRole, ResponderRole
+
+    checked = 0
+    for case in suite:
+        for step in CallerRole().steps(case):
+            prompt = step.request.messages[-1].content
+            earlier = " ".join(json.dumps(s.observation) for s in case.steps[: step.index])
+            for name, value in step.expected.arguments.items():
+                shown = json.dumps(value)
+                if step.index and not isinstance(value, bool) and shown in earlier:
+                    assert shown in prompt, f"{case.id} caller step {step.index}: {name}={shown}"
+                    checked += 1
+        for step in ResponderRole().steps(case):
+            prompt = step.request.messages[-1].content
+            results = " ".join(json.dumps(s.observation) for s in case.steps)
+            hidden = (_numbers(case.answer or "") & _numbers(results)) - _numbers(prompt)
+            assert not hidden, f"{case.id} responder: {sorted(hidden)} not in the prompt"
+    assert checked >= 20  # the multi-step cases do pass values on

@@ -117,7 +117,10 @@ class ProfileMatrix:
         rolecast's own steps must match the candidate's fingerprint, the role's prompt
         version and the case's content hash; a candidate with no such steps may use
         imported results (matched by case id). Missing steps raise with what to run.
+        A case on which no role of the pipeline has a step (a no-call case in a caller-only
+        pipeline) says nothing about a coalition and is left out, not counted as solved.
         """
+        cases = [case for case in cases if any(role.steps(case) for role in roles)]
         case_ids = [case.id for case in cases]
         stats: dict[tuple[str, str], RoleStats] = {}
         for candidate in candidates:
@@ -223,6 +226,8 @@ def _role_stats(
             found = imported.get(case.id, [])
             if expected and not found:  # a role with no step on the case passes vacuously
                 missing += 1
+            elif len(found) > 1:  # one row per step (not one per-case outcome): all of them
+                missing += len(set(expected) - {r.step_index for r in found})
             per_case[case.id] = found
             continue
         found_steps = [native.get((case.content_hash, i)) for i in expected]
@@ -236,7 +241,10 @@ def _role_stats(
         )
     records = [r for case_rows in per_case.values() for r in case_rows]
     n_cases = max(len(cases), 1)
-    metric_names = sorted({k for r in records for k in r.metrics})
+    by_metric = {
+        m: [r.metrics[m] for r in records if m in r.metrics]
+        for m in sorted({k for r in records for k in r.metrics})
+    }
     return RoleStats(
         candidate=name,
         role=role.name,
@@ -245,13 +253,10 @@ def _role_stats(
             cid: sum(r.success for r in rs) / len(rs) if rs else 1.0 for cid, rs in per_case.items()
         },
         step_rate=wilson_interval(sum(r.success for r in records), len(records)),
-        metric_means={
-            m: sum(r.metrics.get(m, 0.0) for r in records) / max(len(records), 1)
-            for m in metric_names
-        },
-        metric_estimates={
-            m: estimate([r.metrics.get(m, 0.0) for r in records]) for m in metric_names
-        },
+        # a metric is averaged over the steps that record it (Act. EM: gold calls only);
+        # an unusable output records each of its role's metrics as 0 (Role.failed)
+        metric_means={m: sum(v) / len(v) for m, v in by_metric.items()},
+        metric_estimates={m: estimate(v) for m, v in by_metric.items()},
         tokens_in_per_case=sum(r.tokens_in for r in records) / n_cases,
         tokens_out_per_case=sum(r.tokens_out for r in records) / n_cases,
         latency_per_case=sum(r.latency_s for r in records) / n_cases,

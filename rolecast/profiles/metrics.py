@@ -28,6 +28,7 @@ from typing import Any
 from rolecast.types import FINISH, canonical_json
 
 __all__ = [
+    "GIVE_UP",
     "action_exact_match",
     "arg_f1",
     "args_exact_match",
@@ -37,6 +38,7 @@ __all__ = [
     "ibm_planner_pass",
     "ibm_slot_filling_pass",
     "is_hallucinated",
+    "json_equal",
     "json_paths",
     "normalize_value",
     "plan_accuracy",
@@ -106,6 +108,19 @@ def _equal(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
+def json_equal(a: Any, b: Any) -> bool:
+    """Exact equality of parsed JSON values: ``2 == 2.0``, but ``True != 1`` and ``"2" != 2``."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b, strict=True))
+    if _is_number(a) and _is_number(b):
+        return a == b
+    return type(a) is type(b) and a == b
+
+
 def values_equal(a: Any, b: Any) -> bool:
     """Whether two argument values mean the same thing.
 
@@ -126,20 +141,23 @@ def values_equal(a: Any, b: Any) -> bool:
 def arg_f1(predicted: Mapping[str, Any] | None, gold: Mapping[str, Any]) -> float:
     """α-UMi Arg. F1 of one tool call's arguments.
 
-    Each gold key present in the prediction scores 1 when the values are equal
-    (:func:`values_equal`) and 0.5 when they differ; precision divides the sum by the
+    Each gold key present in the prediction scores 1 when the values are equal as parsed
+    JSON (:func:`json_equal`: the reference code's ``==``, so ``2 == 2.0`` but
+    ``"NYC " != "nyc"``; unlike Python, ``true`` is not ``1``) and 0.5 when they differ;
+    precision divides the sum by the
     number of predicted keys, recall by the number of gold keys, and the score is their
     harmonic mean. An empty gold scores 1 only for an empty prediction; a prediction that
     is not a mapping (unparseable JSON, None) scores 0. Unlike the reference code this
-    scores the arguments alone: whether the tool name is right is :func:`plan_accuracy`'s
-    business, and a sum of zero scores 0 instead of raising.
+    scores the arguments alone: whether the tool name is right is
+    :func:`action_exact_match`'s business, and a sum of zero scores 0 instead of raising.
+    The caller's pass (:func:`args_exact_match`) is more lenient about spelling.
     """
     if not isinstance(predicted, Mapping):
         return 0.0
     if not gold:
         return 1.0 if not predicted else 0.0
     matched = sum(
-        1.0 if values_equal(predicted[key], value) else 0.5
+        1.0 if json_equal(predicted[key], value) else 0.5
         for key, value in gold.items()
         if key in predicted
     )
@@ -159,32 +177,37 @@ def args_exact_match(predicted: Mapping[str, Any] | None, gold: Mapping[str, Any
     )
 
 
-def plan_accuracy(predicted_action: str | None, gold_action: str) -> bool:
-    """Whether the planner chose the gold next action (a tool name or ``finish``).
+GIVE_UP = "give_up"
+"""The planner's third kind of decision in α-UMi (rolecast's planner offers only two)."""
 
-    α-UMi scores the planner twice: Plan ACC (call a tool / finish / give up) and Act. EM
-    (the tool name). rolecast's planner emits one action, the tool name or ``finish``,
-    so one exact comparison covers both. Names are case-sensitive; surrounding
-    whitespace is ignored.
+
+def _decision(action: str) -> str:
+    name = action.strip()
+    return name if name in (FINISH, GIVE_UP) else "call"
+
+
+def plan_accuracy(predicted_action: str | None, gold_action: str) -> bool:
+    """α-UMi Plan ACC: whether the planner made the right kind of decision.
+
+    The reference code compares the decision type only: call a tool, finish (answer), or
+    give up; which tool is :func:`action_exact_match`'s business. A missing or blank
+    action is wrong.
+    """
+    if predicted_action is None or not predicted_action.strip():
+        return False
+    return _decision(predicted_action) == _decision(gold_action)
+
+
+def action_exact_match(predicted_action: str | None, gold_action: str) -> bool:
+    """α-UMi Act. EM: whether the planner named exactly the gold action.
+
+    α-UMi scores it on the steps whose gold action is a tool call (the planner role
+    records it only there); on a ``finish`` step the same comparison is rolecast's
+    next-action pass. Names are case-sensitive; surrounding whitespace is ignored.
     """
     if predicted_action is None:
         return False
     return predicted_action.strip() == gold_action.strip()
-
-
-def action_exact_match(
-    pred_action: str | None,
-    pred_args: Mapping[str, Any] | None,
-    gold_action: str,
-    gold_args: Mapping[str, Any],
-) -> bool:
-    """Whether the tool and its arguments are both exactly right.
-
-    Stricter than α-UMi's Act. EM, whose reference code compares the tool names only
-    (that is :func:`plan_accuracy`); here the arguments must also pass
-    :func:`args_exact_match`.
-    """
-    return plan_accuracy(pred_action, gold_action) and args_exact_match(pred_args, gold_args)
 
 
 def is_hallucinated(

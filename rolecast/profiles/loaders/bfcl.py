@@ -145,6 +145,9 @@ def _answers(path: Path) -> tuple[dict[str, Any], list[Skipped]]:
             skipped.append(Skipped(SOURCE, where, "no 'id'"))
         elif not isinstance(record.get("ground_truth"), list):
             skipped.append(Skipped(SOURCE, where, "'ground_truth' is not a list"))
+        elif record["id"] in answers:
+            reason = f"a second answer for id {record['id']!r}; the first one is kept"
+            skipped.append(Skipped(SOURCE, where, reason))
         else:
             answers[record["id"]] = record["ground_truth"]
     return answers, skipped

@@ -17,6 +17,14 @@ How the source is read:
   arguments, as the IBM study's copy of the data does; the runtime supplies them.
 * In ``Action_Input`` a ``""`` value marks an optional argument the call omits: it is
   dropped from the gold ``arguments``.
+* A spec whose braces put path items inside another path item (AviationAPI's
+  ``/preferred-routes`` holds ``/weather/metar`` and four more, and ``components``
+  sits under ``paths``) is repaired: the nested items are lifted back to ``paths``,
+  ``components`` to the top, and each lifted operation becomes a tool named by its
+  ``operationId`` or, failing that, by ToolAlpaca's rule (path segments joined by ``_``,
+  then ``_<method>``: ``/weather/metar`` GET is ``weather_metar_get``). Those functions
+  are missing from ``Function_Projection`` only because of the brace error; the repair
+  is reported in the load's notes.
 * A record is skipped, with a reason, when its ``Documentation`` is not valid JSON or
   cannot be converted (the whole API), or when an instruction's gold names a function
   the API does not document or has an ``Action_Input`` that is not a JSON object (e.g.
@@ -49,6 +57,7 @@ from pydantic import ValidationError
 from rolecast.config import describe_validation_error, load_json_records
 from rolecast.errors import ConfigError
 from rolecast.profiles.loaders import MALFORMED, LoadResult, Skipped, malformed
+from rolecast.profiles.metrics import json_equal
 from rolecast.types import GoldStep, Tool, ToolCase
 
 __all__ = ["load_toolalpaca"]
@@ -62,6 +71,7 @@ _OPENAPI_ONLY = {"example", "examples", "xml", "externalDocs", "discriminator", 
                  "writeOnly", "deprecated", "nullable", "style", "explode"}  # fmt: skip
 # OpenAPI ignores header parameters with these names (they are set by the transport).
 _IGNORED_HEADERS = {"accept", "content-type", "authorization"}
+_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
 class _RecordError(Exception):
@@ -101,6 +111,7 @@ def _load_file(file: Path, ibm: _IbmStudy | None) -> LoadResult:
         raise ConfigError(f"{file}: expected a JSON list of APIs, got {type(data).__name__}")
     cases: list[ToolCase] = []
     skipped: list[Skipped] = []
+    notes: list[str] = []
     for index, api in enumerate(data):
         if not isinstance(api, dict) or not isinstance(api.get("Name"), str):
             skipped.append(Skipped(SOURCE, f"{file.name}: API #{index}", "no 'Name'"))
@@ -113,12 +124,17 @@ def _load_file(file: Path, ibm: _IbmStudy | None) -> LoadResult:
             continue
         try:
             auth = _auth_names(api.get("Authentication"))
-            tools = _api_tools(api, auth)
+            tools, repaired = _api_tools(api, auth)
         except (_RecordError, *MALFORMED) as exc:
             problem = str(exc) if isinstance(exc, _RecordError) else malformed(exc)
             reason = f"{problem}; its {len(instructions)} instructions are not loaded"
             skipped.append(Skipped(SOURCE, where, reason))
             continue
+        if repaired:
+            notes.append(
+                f"{where}: the OpenAPI 'Documentation' nests path items inside another path "
+                f"item; lifted back to 'paths' and loaded as {', '.join(repaired)}"
+            )
         golds = api.get("Golden_Answers")
         study = ibm.for_api(name, instructions) if ibm is not None else None
         if study is not None and study.golds is not None:
@@ -126,6 +142,11 @@ def _load_file(file: Path, ibm: _IbmStudy | None) -> LoadResult:
         if not isinstance(golds, list):
             skipped.append(Skipped(SOURCE, where, "'Golden_Answers' is not a list"))
             continue
+        if len(golds) > len(instructions):
+            notes.append(
+                f"{where}: {len(golds)} Golden_Answers for {len(instructions)} instructions; "
+                f"the {len(golds) - len(instructions)} without an instruction are not used"
+            )
         for i, instruction in enumerate(instructions):
             record = f"{where} instruction {i}"
             try:
@@ -159,7 +180,7 @@ def _load_file(file: Path, ibm: _IbmStudy | None) -> LoadResult:
             cases.append(case)
     if broken is not None:
         skipped.append(Skipped(SOURCE, f"{file.name}: API #{broken.index}", broken.reason))
-    return LoadResult(cases, skipped, _schema_notes(file, cases))
+    return LoadResult(cases, skipped, notes + _schema_notes(file, cases))
 
 
 def _schema_notes(file: Path, cases: list[ToolCase]) -> list[str]:
@@ -240,8 +261,8 @@ def _shorten(value: Any, limit: int = 80) -> str:
 # ----------------------------------------------------------------------------- OpenAPI
 
 
-def _api_tools(api: Mapping[str, Any], auth: set[str]) -> dict[str, Tool]:
-    """The API's functions as tools, by name."""
+def _api_tools(api: Mapping[str, Any], auth: set[str]) -> tuple[dict[str, Tool], list[str]]:
+    """The API's functions as tools, by name, and the names recovered by :func:`_repair`."""
     raw = api.get("Documentation")
     if isinstance(raw, str):
         try:
@@ -255,6 +276,7 @@ def _api_tools(api: Mapping[str, Any], auth: set[str]) -> dict[str, Tool]:
         spec = raw
     if not isinstance(spec, dict) or not isinstance(spec.get("paths"), dict):
         raise _RecordError("the OpenAPI 'Documentation' has no 'paths' object")
+    spec, lifted = _repair(spec)
     projection = api.get("Function_Projection")
     if not isinstance(projection, dict) or not projection:
         raise _RecordError("no 'Function_Projection' (function -> [path, method])")
@@ -263,7 +285,14 @@ def _api_tools(api: Mapping[str, Any], auth: set[str]) -> dict[str, Tool]:
         raise _RecordError("'Function_Description' is not an object (function -> text)")
     resolver = _Resolver(spec)
     tools: dict[str, Tool] = {}
-    for name, target in projection.items():
+    recovered = [
+        (_function_name(operation, path, method), [path, method])
+        for path in lifted
+        for method, operation in spec["paths"][path].items()
+        if method in _METHODS and isinstance(operation, dict)
+    ]
+    recovered = [(name, target) for name, target in recovered if name not in projection]
+    for name, target in [*projection.items(), *recovered]:
         if not (isinstance(target, list) and len(target) == 2 and all(
                 isinstance(part, str) for part in target)):  # fmt: skip
             raise _RecordError(f"function {name!r}: projection {target!r} is not [path, method]")
@@ -284,7 +313,45 @@ def _api_tools(api: Mapping[str, Any], auth: set[str]) -> dict[str, Tool]:
             )
         except ValidationError as exc:
             raise _RecordError(describe_validation_error(exc, Tool)) from None
-    return tools
+    return tools, [name for name, _ in recovered]
+
+
+def _repair(spec: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Lift path items (and ``components``) nested inside a path item by a brace error.
+
+    Returns the repaired spec and the lifted paths; a spec without the error is returned
+    as it is. A nested item never replaces a path the spec defines properly.
+    """
+    paths: dict[str, Any] = {}
+    lifted: list[str] = []
+    components = spec.get("components")
+    for key, item in spec["paths"].items():
+        if key == "components" and isinstance(item, dict) and components is None:
+            components = item
+            continue
+        if not isinstance(item, dict):
+            paths[key] = item
+            continue
+        nested = {k: v for k, v in item.items() if k.startswith("/") and isinstance(v, dict)}
+        paths[key] = {k: v for k, v in item.items() if k not in nested}
+        for sub, sub_item in nested.items():
+            if sub not in spec["paths"] and sub not in paths:
+                paths[sub] = sub_item
+                lifted.append(sub)
+    if not lifted and components is spec.get("components"):
+        return spec, []
+    repaired = {**spec, "paths": paths}
+    if components is not None:
+        repaired["components"] = components
+    return repaired, lifted
+
+
+def _function_name(operation: Mapping[str, Any], path: str, method: str) -> str:
+    """A recovered function's name: its operationId, else ToolAlpaca's path rule."""
+    operation_id = operation.get("operationId")
+    if isinstance(operation_id, str) and operation_id.strip():
+        return operation_id.strip()
+    return path.strip("/").replace("/", "_") + "_" + method
 
 
 def _operation(paths: Mapping[str, Any], path: str, method: str) -> tuple[dict, dict | None]:
@@ -413,10 +480,24 @@ class _IbmStudy:
         for name, broken in ((IBM_ANSWERS, broken_answers), (IBM_RECORDED, broken_recorded)):
             if broken is not None:
                 self.problems.append(f"{name}: API #{broken.index}: {broken.reason}")
-        self._answers = {a["Name"]: a for a in answers if isinstance(a, dict) and "Name" in a}
-        self._recorded = {r["Name"]: r for r in recorded if isinstance(r, dict) and "Name" in r}
+        self._answers = self._by_name(IBM_ANSWERS, answers)
+        self._recorded = self._by_name(IBM_RECORDED, recorded)
+        self.malformed_steps = 0
         self.gold_apis = self.answers = self.steps = self.observed_steps = 0
         self.observed_cases = self.fully_observed_cases = 0
+
+    def _by_name(self, file: str, records: list) -> dict[str, dict]:
+        """The records by API ``Name``; one without a name, or a repeated one, is a problem."""
+        named: dict[str, dict] = {}
+        for index, record in enumerate(records):
+            name = record.get("Name") if isinstance(record, dict) else None
+            if not isinstance(name, str):
+                self.problems.append(f"{file}: API #{index}: no 'Name'; not used")
+            elif name in named:
+                self.problems.append(f"{file}: API #{index}: {name!r} again; the first is used")
+            else:
+                named[name] = record
+        return named
 
     def for_api(self, name: str, instructions: list) -> _IbmApi | None:
         """The study's data for one API, each part used only if it lines up."""
@@ -445,6 +526,11 @@ class _IbmStudy:
             f"attached to {self.observed_steps} of {self.steps} gold steps "
             f"({self.observed_cases} cases have at least one, {self.fully_observed_cases} "
             f"have all); a recorded call is attached only when it equals the gold call",
+            *(
+                [f"{IBM_RECORDED}: {self.malformed_steps} recorded steps are not "
+                 f"[[action, input, log], observation] and were not used"]
+                if self.malformed_steps else []
+            ),
             *self.problems,
         ]
 
@@ -465,7 +551,8 @@ class _IbmApi:
 
     def attach(self, index: int, steps: list[GoldStep], auth: set[str]) -> list[GoldStep]:
         """Give each gold step the observation of a recorded call identical to it."""
-        recorded = _recorded_calls(self.runs[index]) if self.runs is not None else []
+        recorded, malformed = _recorded_calls(self.runs[index]) if self.runs else ([], 0)
+        self.study.malformed_steps += malformed
         used: set[int] = set()
         attached = []
         for step in steps:
@@ -473,7 +560,7 @@ class _IbmApi:
                 (
                     n for n, (action, arguments, _) in enumerate(recorded)
                     if n not in used and action == step.tool and arguments is not None
-                    and _same(_clean_arguments(arguments, auth), step.arguments)
+                    and json_equal(_clean_arguments(arguments, auth), step.arguments)
                 ),
                 None,
             )  # fmt: skip
@@ -492,27 +579,16 @@ def _one_per(values: Any, instructions: list) -> bool:
     return isinstance(values, list) and len(values) == len(instructions)
 
 
-def _recorded_calls(run: Any) -> list[tuple[str, dict[str, Any] | None, str]]:
-    """(action, arguments, observation) of each step of one recorded run."""
+def _recorded_calls(run: Any) -> tuple[list[tuple[str, dict[str, Any] | None, str]], int]:
+    """(action, arguments, observation) of each step of one recorded run; malformed steps."""
     calls = []
+    malformed = 0
     steps = run.get("intermediate_steps") if isinstance(run, dict) else None
     for step in steps or []:
         try:
             (action, action_input, _log), observation = step
         except (TypeError, ValueError):
+            malformed += 1
             continue
         calls.append((str(action), _parse_arguments(action_input), str(observation)))
-    return calls
-
-
-def _same(a: Any, b: Any) -> bool:
-    """Exact equality of JSON values, where 2024 == 2024.0 but True != 1."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    if type(a) in (int, float) and type(b) in (int, float):
-        return a == b
-    return type(a) is type(b) and a == b
+    return calls, malformed
