@@ -81,6 +81,7 @@ class CoalitionRunner:
         self.config = config
         self._factory = backend_factory
         self._backends: dict[str, Backend] = {}
+        self._on_step: Callable[[AgentStep], None] | None = None
         self.planner, self.caller = PlannerRole(), CallerRole()
         self.extractor, self.responder = ExtractorRole(), ResponderRole()
 
@@ -90,8 +91,23 @@ class CoalitionRunner:
             self._backends[name] = self._factory(self.config.candidates[name])
         return name, self._backends[name].generate([request])[0]
 
-    def run(self, instruction: str, tools: Sequence[Tool], call_tool: ToolFn) -> Trajectory:
-        """Run ``instruction`` with ``tools`` until the planner finishes or steps run out."""
+    def _add(self, trajectory: Trajectory, step: AgentStep) -> None:
+        trajectory.steps.append(step)
+        if self._on_step is not None:
+            self._on_step(step)
+
+    def run(
+        self,
+        instruction: str,
+        tools: Sequence[Tool],
+        call_tool: ToolFn,
+        on_step: Callable[[AgentStep], None] | None = None,
+    ) -> Trajectory:
+        """Run ``instruction`` with ``tools`` until the planner finishes or steps run out.
+
+        ``on_step`` sees each step as it happens (the CLI's progress line).
+        """
+        self._on_step = on_step
         trajectory = Trajectory(instruction)
         history: list[HistoryItem] = []
         by_name = {tool.name: tool for tool in tools}
@@ -99,10 +115,11 @@ class CoalitionRunner:
         for _ in range(self.config.max_steps):
             who, result = self._ask("planner", self.planner.request(instruction, tools, history))
             action = self.planner.parse(result.text) if result.ok else None
-            trajectory.steps.append(
+            self._add(
+                trajectory,
                 AgentStep(
                     "plan", f"planner:{who}", result.error or result.text, result.latency_s, action
-                )
+                ),
             )
             if action is None or action == FINISH or action not in by_name:
                 trajectory.stopped = (
@@ -113,14 +130,15 @@ class CoalitionRunner:
                 "caller", self.caller.request(instruction, by_name[action], history)
             )
             arguments = (parse_json_object(result.text) if result.ok else None) or {}
-            trajectory.steps.append(
+            self._add(
+                trajectory,
                 AgentStep(
                     "call",
                     f"caller:{who}",
                     result.error or result.text,
                     result.latency_s,
                     arguments,
-                )
+                ),
             )
             if (action, arguments) in trajectory.calls:
                 trajectory.stopped = f"repeated call to {action} with the same arguments"
@@ -130,17 +148,16 @@ class CoalitionRunner:
                 observation = call_tool(action, arguments)
             except ValueError as exc:  # the tool refused the arguments: the agent sees why
                 observation = {"error": str(exc)}
-            trajectory.steps.append(
-                AgentStep("tool", f"tool:{action}", canonical_json(observation))
-            )
+            self._add(trajectory, AgentStep("tool", f"tool:{action}", canonical_json(observation)))
             observation = self._maybe_extract(instruction, action, observation, trajectory)
             history.append(HistoryItem(action, arguments, observation))
         who, result = self._ask("responder", self.responder.request(instruction, history))
         trajectory.answer = result.text.strip() if result.ok else ""
-        trajectory.steps.append(
+        self._add(
+            trajectory,
             AgentStep(
                 "answer", f"responder:{who}", result.error or trajectory.answer, result.latency_s
-            )
+            ),
         )
         return trajectory
 
@@ -153,10 +170,11 @@ class CoalitionRunner:
             return observation
         who, result = self._ask("extractor", self.extractor.request(instruction, tool, observation))
         keep = self.extractor.parse(result.text) if result.ok else None
-        trajectory.steps.append(
+        self._add(
+            trajectory,
             AgentStep(
                 "extract", f"extractor:{who}", result.error or result.text, result.latency_s, keep
-            )
+            ),
         )
         return metrics.filter_json(observation, keep) if keep else observation
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shlex
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -19,8 +20,10 @@ from pydantic import Field, model_validator
 
 from rolecast import __version__
 from rolecast.allocator.coalition import CoalitionEval, ProfileMatrix
+from rolecast.backends import check_backend_name
 from rolecast.config import load_yaml, parse_model
-from rolecast.errors import ConfigError
+from rolecast.errors import ConfigError, RolecastError
+from rolecast.profiles.roles import check_pipeline
 from rolecast.profiles.stats import Estimate
 from rolecast.types import Budget, Candidate, StrictModel
 
@@ -94,7 +97,10 @@ class Provenance(StrictModel):
     created_at: datetime
     cases: str
     case_ids: list[str]
-    profile_run: int | None
+    profile_runs: list[int] = Field(
+        description="the profiling runs that produced the steps this coalition's numbers "
+        "rest on (ids in the profile database; `rolecast show --runs` lists them)"
+    )
     database: str
     fingerprints: dict[str, str]
     study: str | None = None
@@ -116,9 +122,25 @@ class CoalitionConfig(StrictModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> CoalitionConfig:
+        try:
+            check_pipeline(self.pipeline)
+        except RolecastError as exc:
+            raise ValueError(f"pipeline: {exc}") from None
         for role in self.pipeline:
             if role not in self.roles:
                 raise ValueError(f"pipeline role {role!r} has no entry under 'roles'")
+        extra = [role for role in self.roles if role not in self.pipeline]
+        if extra:
+            raise ValueError(
+                f"'roles' has {extra}, which the pipeline {self.pipeline} does not name"
+            )
+        for key, candidate in self.candidates.items():
+            if candidate.name != key:
+                raise ValueError(f"candidates: key {key!r} holds candidate {candidate.name!r}")
+            try:
+                check_backend_name(candidate.backend)
+            except ConfigError as exc:
+                raise ValueError(f"candidate {key!r}: {exc}") from None
         for role, assignment in self.roles.items():
             if assignment.candidate not in self.candidates:
                 raise ValueError(
@@ -149,10 +171,13 @@ def _serve_command(candidate: Candidate, memory_fraction: float | None) -> str |
             parts.append(f"--gpu-memory-utilization {memory_fraction:.2f}")
         return " ".join(parts)
     if candidate.backend == "llamacpp":
-        return (
-            f"python -m llama_cpp.server --model <{candidate.model}> "
-            f"--n_ctx {candidate.context_length}"
-        )
+        from rolecast.backends.models import resolve_gguf_file
+
+        try:  # the GGUF file itself (a pypi: model lives inside its package)
+            model = shlex.quote(str(resolve_gguf_file(candidate.model)))
+        except RolecastError:  # not on this machine: name it for the reader to fill in
+            model = f"<{candidate.model}>"
+        return f"python -m llama_cpp.server --model {model} --n_ctx {candidate.context_length}"
     return None
 
 
@@ -165,7 +190,6 @@ def build_coalition_config(
     prompt_versions: dict[str, str],
     budget: Budget,
     cases: str,
-    profile_run: int | None,
     database: str,
     fingerprints: dict[str, str],
     study: str | None,
@@ -217,7 +241,7 @@ def build_coalition_config(
             created_at=datetime.now().astimezone().replace(microsecond=0),
             cases=cases,
             case_ids=list(matrix.case_ids),
-            profile_run=profile_run,
+            profile_runs=matrix.profile_runs(chosen.assignment),
             database=database,
             fingerprints={name: fingerprints[name] for name in names},
             study=study,

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 __all__ = [
     "FINISH",
+    "OUTPUT_NEUTRAL_OPTIONS",
     "Budget",
     "Candidate",
     "GoldStep",
@@ -57,6 +58,24 @@ class Tool(StrictModel):
         default_factory=lambda: {"type": "object", "properties": {}},
         description="JSON Schema (type object) of the tool's arguments.",
     )
+
+    @field_validator("parameters")
+    @classmethod
+    def _parameters_are_json_schema(cls, value: dict[str, Any]) -> dict[str, Any]:
+        import jsonschema
+
+        if value.get("type", "object") != "object":
+            raise ValueError(
+                f"parameters must be a JSON Schema of type object, not {value['type']!r}"
+            )
+        try:
+            jsonschema.Draft202012Validator.check_schema(value)
+        except jsonschema.SchemaError as exc:
+            where = "/".join(str(p) for p in exc.path) or "(top)"
+            raise ValueError(
+                f"parameters are not valid JSON Schema at {where}: {exc.message}"
+            ) from None
+        return value
 
     @field_validator("name")
     @classmethod
@@ -136,6 +155,12 @@ class Prices(StrictModel):
     )
 
 
+OUTPUT_NEUTRAL_OPTIONS = frozenset(
+    {"n_threads", "prefix_cache_size", "concurrency", "timeout_s", "max_retries", "backoff_s"}
+)
+"""Backend options that change speed or transport only, never the generated text."""
+
+
 class Candidate(StrictModel):
     """A model as it would be served; its fingerprint keys the cached profile steps."""
 
@@ -172,8 +197,18 @@ class Candidate(StrictModel):
     options: dict[str, Any] = Field(default_factory=dict, description="Backend-specific options.")
 
     def decoding(self) -> dict[str, Any]:
-        """Settings that change what the model generates, part of the fingerprint."""
-        return {
+        """Settings that change what the model generates, part of the fingerprint.
+
+        Backend options count too (``n_batch`` changes how llama.cpp splits a prompt, and
+        so its numbers; ``json_mode`` what a server constrains), except those that only
+        change speed or transport (:data:`OUTPUT_NEUTRAL_OPTIONS`).
+        """
+        shaping = {
+            key: value
+            for key, value in sorted(self.options.items())
+            if key not in OUTPUT_NEUTRAL_OPTIONS
+        }
+        return ({"options": shaping} if shaping else {}) | {
             "backend": self.backend,
             "chat_format": self.chat_format,
             "quantization": self.quantization,

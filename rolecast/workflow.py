@@ -17,9 +17,15 @@ from rolecast.profiles.loaders import FORMATS, NATIVE_SUFFIXES, LoadResult, load
 from rolecast.profiles.roles import Role, get_role
 from rolecast.project import ProjectConfig
 from rolecast.storage import ProfileStore
-from rolecast.types import ToolCase
+from rolecast.types import Candidate, ToolCase
 
-__all__ = ["CaseSelection", "coalition_from_search", "make_matrix", "select_cases"]
+__all__ = [
+    "CaseSelection",
+    "check_models",
+    "coalition_from_search",
+    "make_matrix",
+    "select_cases",
+]
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,15 @@ def select_cases(project: ProjectConfig, subset: int | None = None) -> CaseSelec
     return CaseSelection(profile=profile, holdout=holdout, loaded=loaded)
 
 
+def check_models(candidates: Sequence[Candidate]) -> dict[str, str]:
+    """Every candidate's fingerprint, so that a missing model fails before anything is written.
+
+    Fingerprints hash the weights file (cached), so a wrong path or an uninstalled model
+    package is a one-line error here, before a store or a run exists.
+    """
+    return {c.name: fingerprint(c) for c in candidates if c.backend != "imported"}
+
+
 def roles_of(project: ProjectConfig, only: Sequence[str] = ()) -> list[Role]:
     """The pipeline's roles (or the named subset of them)."""
     names = [r for r in project.pipeline if not only or r in only]
@@ -86,7 +101,6 @@ def coalition_from_search(
     fingerprints: dict[str, str],
 ) -> CoalitionConfig:
     """The exportable config of a search result's best coalition."""
-    latest = store.latest_run()
     return build_coalition_config(
         result.best,
         result.ties,
@@ -95,7 +109,6 @@ def coalition_from_search(
         prompt_versions={r.name: r.prompt_version for r in roles_of(project)},
         budget=project.budget,
         cases=project.cases,
-        profile_run=latest.id if latest else None,
         database=store.url,
         fingerprints=fingerprints,
         study=result.study_name,

@@ -33,6 +33,7 @@ def role_stats(
     tokens_in: float = 0.0,
     tokens_out: float = 0.0,
     latency: float = 0.0,
+    run_ids: tuple[int, ...] = (),
 ) -> RoleStats:
     """One candidate on one role; ``outcomes`` is one ``0``/``1`` per case."""
     ids = case_ids(len(outcomes))
@@ -47,6 +48,7 @@ def role_stats(
         tokens_out_per_case=tokens_out,
         latency_per_case=latency,
         source="rolecast",
+        run_ids=run_ids,
     )
 
 

@@ -40,7 +40,7 @@ def coalition(pipeline=("planner", "caller", "extractor", "responder"), max_step
             created_at="2026-01-01T00:00:00Z",
             cases="builtin",
             case_ids=[],
-            profile_run=None,
+            profile_runs=[],
             database="sqlite://",
             fingerprints={},
         ),
@@ -142,3 +142,13 @@ def test_judge_against_the_gold_case():
         "answer_cosine": 1.0,
         "success": True,
     }
+
+
+def test_model_text_that_looks_like_markup_prints_as_it_is(capsys):
+    from rolecast.cli._common import print_trajectory
+
+    answer = "[/bold] closing tag without an opening one [red]x"
+    trajectory, _ = run(['{"action": "finish"}', answer], "Say [b]hi[/b].")
+    print_trajectory(trajectory)  # rich would raise MarkupError on the unescaped text
+    out = capsys.readouterr().out
+    assert answer in out and "Say [b]hi[/b]." in out

@@ -41,17 +41,24 @@ def assert_one_line_error(code: int, err: str, *fragments: str) -> None:
         assert fragment in lines[0], lines[0]
 
 
+def assert_nothing_written(tmp_path: Path, *inputs: str) -> None:
+    """Only the test's own input files are there: no database, no output, no temp file."""
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(inputs)
+
+
 def test_malformed_yaml(tmp_path, monkeypatch, capsys):
     bad = tmp_path / "bad.yaml"
     bad.write_text("candidates: [\n  - name: a\n  backend: x\n")
     code, _, err = cli(monkeypatch, capsys, "profile", "--config", str(bad))
     assert_one_line_error(code, err, "bad.yaml", "malformed YAML", "line")
+    assert_nothing_written(tmp_path, "bad.yaml")
 
 
 def test_unknown_key_names_the_allowed_keys(tmp_path, monkeypatch, capsys):
     path = write_project(tmp_path, budget="{gpu_mem_gb: 1.0}")
     code, _, err = cli(monkeypatch, capsys, "profile", "--config", str(path))
     assert_one_line_error(code, err, "gpu_mem_gb", "allowed keys", "gpu_memory_gb")
+    assert_nothing_written(tmp_path, "project.yaml")
 
 
 def test_unknown_role_in_pipeline_and_flag(tmp_path, monkeypatch, capsys):
@@ -63,12 +70,14 @@ def test_unknown_role_in_pipeline_and_flag(tmp_path, monkeypatch, capsys):
         monkeypatch, capsys, "profile", "--config", str(path), "--role", "summarizer"
     )
     assert_one_line_error(code, err, "unknown role 'summarizer'")
+    assert_nothing_written(tmp_path, "project.yaml")
 
 
 def test_unknown_backend(tmp_path, monkeypatch, capsys):
     path = write_project(tmp_path, backend="llamacp")
     code, _, err = cli(monkeypatch, capsys, "profile", "--config", str(path))
     assert_one_line_error(code, err, "unknown backend 'llamacp'", "did you mean 'llamacpp'")
+    assert_nothing_written(tmp_path, "project.yaml")
 
 
 @pytest.mark.parametrize("budget", ["{gpu_memory_gb: 0}", "{cost_per_1k_tasks: -1}"])
@@ -76,12 +85,14 @@ def test_zero_or_negative_budget(tmp_path, monkeypatch, capsys, budget):
     path = write_project(tmp_path, budget=budget)
     code, _, err = cli(monkeypatch, capsys, "search", "--config", str(path))
     assert_one_line_error(code, err, "budget", "greater than 0")
+    assert_nothing_written(tmp_path, "project.yaml")
 
 
 def test_zero_budget_flag(tmp_path, monkeypatch, capsys):
     path = write_project(tmp_path)
     code, _, err = cli(monkeypatch, capsys, "search", "--config", str(path), "--gpu-memory-gb", "0")
     assert_one_line_error(code, err, "gpu_memory_gb", "greater than 0")
+    assert_nothing_written(tmp_path, "project.yaml")
 
 
 def test_case_naming_an_unknown_tool(tmp_path, monkeypatch, capsys):
@@ -105,6 +116,33 @@ def test_case_naming_an_unknown_tool(tmp_path, monkeypatch, capsys):
     path.write_text(f"cases: {cases}\ncandidates:\n  - {{name: a, backend: scripted, model: a}}\n")
     code, _, err = cli(monkeypatch, capsys, "profile", "--config", str(path))
     assert_one_line_error(code, err, "cases.jsonl", "multiply")
+    assert_nothing_written(tmp_path, "cases.jsonl", "project.yaml")
+
+
+@pytest.mark.parametrize(
+    ("parameters", "fragment"),
+    [
+        ({"type": "object", "properties": {"x": {"type": "strng"}}}, "not valid JSON Schema"),
+        ({"type": "array"}, "of type object, not 'array'"),
+    ],
+)
+def test_tool_parameters_that_are_no_json_schema(
+    tmp_path, monkeypatch, capsys, parameters, fragment
+):
+    case = {
+        "id": "c1",
+        "instruction": "Add.",
+        "tools": [{"name": "add", "parameters": parameters}],
+        "steps": [{"tool": "add"}],
+        "answer": "2",
+    }
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text(json.dumps(case) + "\n")
+    path = tmp_path / "project.yaml"
+    path.write_text(f"cases: {cases}\ncandidates:\n  - {{name: a, backend: scripted, model: a}}\n")
+    code, _, err = cli(monkeypatch, capsys, "profile", "--config", str(path))
+    assert_one_line_error(code, err, "cases.jsonl", fragment)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cases.jsonl", "project.yaml"]
 
 
 def test_missing_model_file(tmp_path, monkeypatch, capsys):
@@ -114,6 +152,10 @@ def test_missing_model_file(tmp_path, monkeypatch, capsys):
     )
     code, _, err = cli(monkeypatch, capsys, "profile", "--config", str(path))
     assert_one_line_error(code, err, "/nonexistent/model.gguf", "does not exist")
+    assert_nothing_written(tmp_path, "project.yaml")  # not even an empty database
+    code, _, err = cli(monkeypatch, capsys, "reprofile", "--config", str(path))
+    assert_one_line_error(code, err, "/nonexistent/model.gguf", "does not exist")
+    assert_nothing_written(tmp_path, "project.yaml")
 
 
 def test_budget_nothing_fits_names_the_binding_budget(tmp_path, monkeypatch, capsys):

@@ -20,6 +20,7 @@ from rolecast.cli import main
 from rolecast.errors import ConfigError
 from rolecast.export import (
     CoalitionConfig,
+    _serve_command,
     build_coalition_config,
     load_coalition,
     write_atomic,
@@ -49,8 +50,8 @@ def two_models() -> ProfileMatrix:
     small = candidate("small", memory_gb=0.5, prices=Prices(input_per_mtok=0.1))
     small = small.model_copy(update={"backend": "llamacpp", "model": "pypi:tiny-gguf"})
     costs = {
-        "big": {"tokens_in": 1000, "tokens_out": 100, "latency": 2.0},
-        "small": {"tokens_in": 1000, "tokens_out": 100, "latency": 0.5},
+        "big": {"tokens_in": 1000, "tokens_out": 100, "latency": 2.0, "run_ids": (3,)},
+        "small": {"tokens_in": 1000, "tokens_out": 100, "latency": 0.5, "run_ids": (3, 5)},
     }
     outcomes = {
         ("big", "planner"): "1111",
@@ -75,7 +76,6 @@ def build(m: ProfileMatrix | None = None) -> CoalitionConfig:
         prompt_versions={role: get_role(role).prompt_version for role in PIPELINE},
         budget=BUDGET,
         cases="builtin",
-        profile_run=3,
         database="sqlite:////data/rolecast.db",
         fingerprints={"big": "fp-big", "small": "fp-small", "unused": "fp-unused"},
         study="rolecast-0123456789ab",
@@ -150,11 +150,22 @@ def test_the_yaml_holds_roles_placement_expectations_and_provenance(written: Pat
     assert provenance["rolecast_version"] == __version__
     assert provenance["cases"] == "builtin"
     assert provenance["case_ids"] == ["case-0", "case-1", "case-2", "case-3"]
-    assert provenance["profile_run"] == 3
+    assert provenance["profile_runs"] == [3, 5]  # the runs behind the chosen roles' steps
     assert provenance["database"] == "sqlite:////data/rolecast.db"
     assert provenance["fingerprints"] == {"big": "fp-big", "small": "fp-small"}
     assert provenance["study"] == "rolecast-0123456789ab"
     assert isinstance(provenance["created_at"], str)  # ISO 8601, quoted
+
+
+def test_the_llamacpp_serve_command_names_the_weights_file(tmp_path: Path) -> None:
+    gguf = tmp_path / "my model.gguf"
+    gguf.write_bytes(b"GGUF")
+    local = Candidate(name="local", backend="llamacpp", model=str(gguf), context_length=2048)
+    assert _serve_command(local, None) == (
+        f"python -m llama_cpp.server --model '{gguf}' --n_ctx 2048"
+    )
+    absent = local.model_copy(update={"model": "pypi:not-installed-here"})
+    assert "--model <pypi:not-installed-here>" in str(_serve_command(absent, None))
 
 
 def test_without_a_memory_budget_there_is_no_memory_fraction() -> None:
@@ -167,7 +178,6 @@ def test_without_a_memory_budget_there_is_no_memory_fraction() -> None:
         prompt_versions=dict.fromkeys(PIPELINE, "v"),
         budget=Budget(),
         cases="cases.jsonl",
-        profile_run=None,
         database="sqlite:///x.db",
         fingerprints={"big": "a", "small": "b"},
         study=None,
@@ -224,6 +234,38 @@ def test_a_pipeline_role_without_an_assignment_is_an_error(written: Path) -> Non
     edited(written, lambda d: d["pipeline"].append("extractor"))
     with pytest.raises(ConfigError, match="pipeline role 'extractor' has no entry"):
         load_coalition(written)
+
+
+def _rename_candidate(data: dict[str, Any]) -> None:
+    data["candidates"]["big"]["name"] = "large"
+
+
+def _unknown_backend(data: dict[str, Any]) -> None:
+    data["candidates"]["small"]["backend"] = "lamacpp"
+
+
+def _role_outside_pipeline(data: dict[str, Any]) -> None:
+    data["roles"]["extractor"] = dict(data["roles"]["caller"])
+
+
+@pytest.mark.parametrize(
+    ("edit", "fragment"),
+    [
+        (lambda d: d["pipeline"].append("summarizer"), "unknown role 'summarizer'"),
+        (lambda d: d["pipeline"].append("caller"), "names a role twice"),
+        (_role_outside_pipeline, "'roles' has ['extractor'], which the pipeline"),
+        (_rename_candidate, "key 'big' holds candidate 'large'"),
+        (_unknown_backend, "candidate 'small': unknown backend 'lamacpp'; did you mean 'llamacpp'"),
+    ],
+)
+def test_an_inconsistent_coalition_is_an_error_before_anything_runs(
+    written: Path, edit: Callable[[dict[str, Any]], object], fragment: str
+) -> None:
+    edited(written, edit)
+    with pytest.raises(ConfigError) as excinfo:
+        load_coalition(written)
+    assert fragment in str(excinfo.value)
+    assert "\n" not in str(excinfo.value)
 
 
 @pytest.mark.parametrize(

@@ -110,8 +110,7 @@ def test_a_killed_run_resumes_where_it_stopped(store):
             [PlannerRole()],
             store,
             backend_factory=Factory(dies_after_five),
-            batch_size=1,
-        )
+        )  # the default batch of a sequential backend is 1: every step committed at once
     assert len(store.steps()) == 5
     assert store.latest_run().status == "interrupted"
     outcome = profile(CASES, [candidate()], [PlannerRole()], store, backend_factory=Factory())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 import pytest
-from _helpers import Borrowed
+from _helpers import Borrowed, require
 
 from rolecast.backends import create_backend, fingerprint
 from rolecast.profiles.profiler import profile
@@ -14,7 +14,7 @@ from rolecast.project import load_project
 from rolecast.storage import ProfileStore, resolve_db_url
 from rolecast.suite import build_suite
 
-pytest.importorskip("llama_cpp", reason="needs the llamacpp extra (./test.sh installs it)")
+require("llama_cpp", "llamacpp")
 pytestmark = pytest.mark.slow
 
 PROJECT, _ = load_project(None)

@@ -149,8 +149,12 @@ def test_budgets_that_each_fit_but_not_together_say_so() -> None:
             candidate("b", memory_gb=2.0, prices=Prices(per_hour=3.6)),
         ],
     )
-    with pytest.raises(BudgetError, match="no single coalition meets all budgets at once"):
+    with pytest.raises(BudgetError) as excinfo:
         search(m, Budget(gpu_memory_gb=1.5, cost_per_1k_tasks=2.0))
+    message = str(excinfo.value)
+    assert "each budget alone can be met, but no coalition meets all at once" in message
+    # b overruns memory by a third; a overruns cost fivefold (10 USD per 1k against 2)
+    assert "the closest (planner=b) exceeds gpu_memory_gb by 0.5" in message
 
 
 def test_a_role_nobody_profiled_is_a_budget_error() -> None:

@@ -47,6 +47,8 @@ class RoleStats:
     """Per metric: mean with n and a 95% interval (Wilson for 0/1 metrics, else bootstrap)."""
     case_fraction: dict[str, float] = field(default_factory=dict)
     """Per case: the fraction of this role's steps that passed (1.0 when it has none)."""
+    run_ids: tuple[int, ...] = ()
+    """The profiling runs that produced these steps (imported rows have none)."""
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,11 @@ class ProfileMatrix:
                     candidate.name, role, cases, rows, fingerprints.get(candidate.name)
                 )
         return cls(stats, candidates, [r.name for r in roles], case_ids)
+
+    def profile_runs(self, assignment: Assignment) -> list[int]:
+        """The profiling runs whose steps a coalition's prediction rests on."""
+        return sorted({run for role, name in assignment.items()
+                       for run in self.stats[(name, role)].run_ids})  # fmt: skip
 
     def options(self, role: str) -> list[str]:
         """Candidates profiled on ``role``."""
@@ -261,4 +268,5 @@ def _role_stats(
         tokens_out_per_case=sum(r.tokens_out for r in records) / n_cases,
         latency_per_case=sum(r.latency_s for r in records) / n_cases,
         source="import" if use_import else "rolecast",
+        run_ids=tuple(sorted({r.run_id for r in records if r.run_id is not None})),
     )

@@ -74,6 +74,16 @@ class Backend(abc.ABC):
     def generate(self, requests: Sequence[ChatRequest]) -> list[ChatResult]:
         """Generate one result per request, in order."""
 
+    @property
+    def batch_size(self) -> int:
+        """How many requests one :meth:`generate` call should get.
+
+        1 for a backend that generates one request after another (llama.cpp,
+        transformers): the profiler then commits every step as it is produced, so a
+        killed run loses nothing. A backend that serves requests concurrently says more.
+        """
+        return 1
+
     def weights_identity(self) -> str:
         """What identifies the weights (file hash, model id + revision) for the fingerprint."""
         return f"{self.candidate.model}@{self.candidate.revision or 'unpinned'}"

@@ -241,6 +241,11 @@ class OpenAIHTTPBackend(Backend):
         """``model@revision``: the served name, not the host, identifies the weights."""
         return f"{self.candidate.model}@{self.candidate.revision or 'unpinned'}"
 
+    @property
+    def batch_size(self) -> int:
+        """``options.concurrency``: that many requests are in flight at once."""
+        return self._options.concurrency
+
     def generate(self, requests: Sequence[ChatRequest]) -> list[ChatResult]:
         """Send the batch concurrently (``options.concurrency``); results in request order."""
         if self._closed:

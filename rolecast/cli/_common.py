@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -141,16 +142,16 @@ def coalition_table(evals: Sequence, title: str, tied: Sequence = ()) -> Table:
 
 def print_trajectory(trajectory) -> None:
     """The agent's steps, one line each."""
-    console.print(f"[bold]instruction:[/bold] {trajectory.instruction}")
+    console.print(f"[bold]instruction:[/bold] {escape(trajectory.instruction)}")
     for i, step in enumerate(trajectory.steps, start=1):
         text = step.text if len(step.text) <= 240 else step.text[:237] + "..."
         timing = f" ({step.latency_s:.1f}s)" if step.latency_s else ""
         console.print(
-            f"  {i:>2}. [cyan]{step.kind:<7}[/cyan] {step.actor}{timing}: {text}",
+            f"  {i:>2}. [cyan]{step.kind:<7}[/cyan] {escape(step.actor)}{timing}: {escape(text)}",
             markup=True,
             highlight=False,
         )
     console.print(
-        f"[bold]answer:[/bold] {trajectory.answer or '(none)'}   "
-        f"[dim]stopped: {trajectory.stopped}[/dim]"
+        f"[bold]answer:[/bold] {escape(trajectory.answer or '(none)')}   "
+        f"[dim]stopped: {escape(trajectory.stopped)}[/dim]"
     )

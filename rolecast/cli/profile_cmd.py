@@ -7,6 +7,7 @@ import json
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
 from rolecast.cli._common import (
     ConfigOption,
@@ -35,7 +36,7 @@ def profile(
     """Profile every candidate on every role; steps already stored are reused."""
     from rolecast.profiles.profiler import profile as run_profile
     from rolecast.project import load_project
-    from rolecast.workflow import make_matrix, roles_of, select_cases
+    from rolecast.workflow import check_models, make_matrix, roles_of, select_cases
 
     project, _ = load_project(config)
     roles = roles_of(project, role or ())
@@ -46,6 +47,7 @@ def profile(
         f"profiling {len(candidates)} candidate(s) × {len(roles)} role(s) on "
         f"{len(selection.profile)} case(s) from {project.cases}"
     )
+    check_models(candidates)  # a missing model fails before the store is created
     with open_store(db) as store:
         with progress_bar(progress) as update:
             outcome = run_profile(selection.profile, candidates, roles, store, progress=update)
@@ -54,7 +56,9 @@ def profile(
             f"{outcome.reused}, generation errors {outcome.errors}"
         )
         if outcome.imported:
-            console.print(f"not run (results come from `rolecast import`): {outcome.imported}")
+            console.print(
+                f"not run (results come from `rolecast import`): {escape(str(outcome.imported))}"
+            )
         if not role and not candidate:
             matrix, _ = make_matrix(store, project, selection.profile)
             console.print(role_table(matrix))
@@ -63,9 +67,11 @@ def profile(
 def print_load(loaded: LoadResult) -> None:
     """What a loader noted and skipped, one line each."""
     for note in loaded.notes:
-        console.print(f"[dim]note[/dim] {note}", highlight=False, soft_wrap=True)
+        console.print(f"[dim]note[/dim] {escape(note)}", highlight=False, soft_wrap=True)
     for skipped in loaded.skipped:
-        console.print(f"[yellow]skipped[/yellow] {skipped}", highlight=False, soft_wrap=True)
+        console.print(
+            f"[yellow]skipped[/yellow] {escape(str(skipped))}", highlight=False, soft_wrap=True
+        )
 
 
 def cases(
@@ -160,12 +166,17 @@ def import_results(
 
     records, skipped = read_results(path)
     for problem in skipped:
-        console.print(f"[yellow]skipped[/yellow] {problem}", highlight=False, soft_wrap=True)
+        console.print(
+            f"[yellow]skipped[/yellow] {escape(str(problem))}", highlight=False, soft_wrap=True
+        )
     with open_store(db) as store:
         run_id = store.start_run(f"import {path}", {"file": path})
         written = store.add_steps(dataclasses.replace(record, run_id=run_id) for record in records)
         store.finish_run(run_id, n_generated=written, n_reused=0)
-    console.print(f"imported {written} step(s) from {path} as run {run_id}; skipped {len(skipped)}")
+    console.print(
+        f"imported {written} step(s) from {escape(str(path))} as run {run_id}; "
+        f"skipped {len(skipped)}"
+    )
 
 
 def report(

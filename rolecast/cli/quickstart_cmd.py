@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from rolecast.cli._common import (
     DbOption,
@@ -32,7 +33,13 @@ def quickstart(
     from rolecast.export import write_coalition
     from rolecast.profiles.profiler import profile
     from rolecast.project import load_project
-    from rolecast.workflow import coalition_from_search, make_matrix, roles_of, select_cases
+    from rolecast.workflow import (
+        check_models,
+        coalition_from_search,
+        make_matrix,
+        roles_of,
+        select_cases,
+    )
 
     started = time.perf_counter()
     project, _ = load_project(None)
@@ -43,8 +50,9 @@ def quickstart(
         f"{len(project.candidates)} models × {len(roles)} roles on {len(selection.profile)} "
         f"built-in cases ({len(selection.holdout)} more held out for end-to-end checks)"
     )
+    check_models(project.candidates)  # a missing model fails before the store is created
     with open_store(db) as store:
-        console.print(f"store: {store.url}")
+        console.print(f"store: {escape(store.url)}")
         with progress_bar(progress) as update:
             outcome = profile(
                 selection.profile,
@@ -60,17 +68,17 @@ def quickstart(
     profiled = time.perf_counter()
     console.rule("2. search")
     result, matrix, project, store, fingerprints = run_search(
-        None, db, subset, None, None, None, None, show=progress
+        None, db, subset, None, None, None, None, progress=progress
     )
     console.rule("3. export")
     with store:
         path = write_coalition(
             coalition_from_search(result, matrix, project, store, fingerprints), out
         )
-    console.print(f"wrote {path}")
+    console.print(f"wrote {escape(str(path))}")
     console.rule("4. run on a held-out case")
     case = next((c for c in selection.holdout if len(c.steps) >= 2), selection.holdout[0])
-    run_coalition(path, None, case.id, project.cases, None)
+    run_coalition(path, None, case.id, project.cases, None, progress)
     finished = time.perf_counter()
     console.print(
         f"timings: profile {profiled - started:.0f}s, "

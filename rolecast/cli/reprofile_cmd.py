@@ -34,11 +34,18 @@ def reprofile(
     from rolecast.profiles.profiler import profile
     from rolecast.project import load_project
     from rolecast.search import search, study_storage
-    from rolecast.workflow import coalition_from_search, make_matrix, roles_of, select_cases
+    from rolecast.workflow import (
+        check_models,
+        coalition_from_search,
+        make_matrix,
+        roles_of,
+        select_cases,
+    )
 
     started = time.perf_counter()
     project, where = load_project(config)
     selection = select_cases(project, subset)
+    check_models(project.candidates)  # a missing model fails before the store is created
     with open_store(db) as store:
         storage = study_storage(study_db) if study_db else None  # fails before profiling
         outcome = profile(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from rolecast.cli._common import console, print_trajectory
 from rolecast.errors import CaseError, ConfigError
@@ -17,9 +19,10 @@ def run_coalition(
     case_id: str | None,
     cases: str,
     max_steps: int | None,
+    progress: bool = True,
 ) -> None:
     """Load the coalition and the tools, run, print (and judge a case)."""
-    from rolecast.agent import CoalitionRunner, judge
+    from rolecast.agent import AgentStep, CoalitionRunner, judge
     from rolecast.export import load_coalition
 
     coalition = load_coalition(coalition_path)
@@ -47,15 +50,24 @@ def run_coalition(
     if not instruction:
         raise ConfigError("give an instruction or --case ID")
     tools = list(case.tools) if case else tool_definitions()
-    with runner:
-        trajectory = runner.run(instruction, tools, call_tool)
+    spinner = console.status("running the coalition (each model loads on first use)")
+    done: list[AgentStep] = []
+
+    def on_step(step: AgentStep) -> None:
+        done.append(step)
+        spinner.update(f"step {len(done)} done ({step.kind} by {escape(step.actor)}); next")
+
+    with runner, spinner if progress else nullcontext():
+        trajectory = runner.run(instruction, tools, call_tool, on_step if progress else None)
     print_trajectory(trajectory)
     if case is not None:
         from rolecast.profiles.embeddings import default_embedder
 
-        verdict = judge(case, trajectory, default_embedder().similarity)
-        console.print(f"gold answer: {case.answer}")
-        console.print(f"end-to-end: {verdict}")
+        judging = console.status("judging against the gold answer (all-MiniLM-L6-v2)")
+        with judging if progress else nullcontext():
+            verdict = judge(case, trajectory, default_embedder().similarity)
+        console.print(f"gold answer: {escape(str(case.answer))}")
+        console.print(f"end-to-end: {escape(str(verdict))}")
 
 
 def run(
@@ -68,6 +80,7 @@ def run(
     max_steps: Annotated[
         int | None, typer.Option("--max-steps", min=1, help="Tool-loop limit.")
     ] = None,
+    progress: Annotated[bool, typer.Option(help="Show a progress line while it runs.")] = True,
 ) -> None:
     """Run the coalition on an instruction (or a case), printing the trajectory."""
-    run_coalition(coalition, instruction, case, cases, max_steps)
+    run_coalition(coalition, instruction, case, cases, max_steps, progress)

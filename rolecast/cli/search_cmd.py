@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from rolecast.cli._common import (
     ConfigOption,
@@ -35,7 +36,9 @@ StudyOption = Annotated[
 ]
 
 
-def run_search(config, db, subset, gpu_memory_gb, cost_per_1k, trials, study_db, show=True):
+def run_search(
+    config, db, subset, gpu_memory_gb, cost_per_1k, trials, study_db, show=True, progress=True
+):
     """Load, search, print; returns (result, matrix, project, store, fingerprints)."""
     from rolecast.config import parse_model
     from rolecast.project import load_project
@@ -56,7 +59,7 @@ def run_search(config, db, subset, gpu_memory_gb, cost_per_1k, trials, study_db,
     store = open_store(db)
     storage = study_storage(study_db) if study_db else None
     matrix, fingerprints = make_matrix(store, project, selection.profile)
-    with progress_bar(show) as update:
+    with progress_bar(show and progress) as update:
         result = search(
             matrix,
             project.budget,
@@ -76,7 +79,9 @@ def run_search(config, db, subset, gpu_memory_gb, cost_per_1k, trials, study_db,
         )
         console.print(coalition_table(result.pareto, "Pareto front (accuracy ↑, cost ↓, memory ↓)"))
         best = result.best
-        console.print(f"[bold green]chosen:[/bold green] {best.label}  accuracy {best.accuracy}")
+        console.print(
+            f"[bold green]chosen:[/bold green] {escape(best.label)}  accuracy {best.accuracy}"
+        )
         if result.ties:
             console.print(
                 f"[yellow]tie:[/yellow] {len(result.ties)} other coalition(s) are within noise of "
@@ -123,4 +128,4 @@ def export(
         path = write_coalition(
             coalition_from_search(result, matrix, project, store, fingerprints), out
         )
-    console.print(f"wrote {path}")
+    console.print(f"wrote {escape(str(path))}")

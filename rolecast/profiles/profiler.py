@@ -53,12 +53,17 @@ def profile(
     store: ProfileStore,
     *,
     label: str = "profile",
-    batch_size: int = 8,
+    batch_size: int | None = None,
     progress: Progress | None = None,
     backend_factory: BackendFactory = create_backend,
     config: dict[str, Any] | None = None,
 ) -> ProfileOutcome:
-    """Profile ``candidates`` on ``roles`` over ``cases``; returns what was generated."""
+    """Profile ``candidates`` on ``roles`` over ``cases``; returns what was generated.
+
+    Each step is committed as soon as its batch returns; batches are the backend's own
+    :attr:`~rolecast.backends.Backend.batch_size` unless ``batch_size`` is given, so a
+    sequential backend commits every step as it is produced.
+    """
     # Fingerprints hash the weights: a missing model fails here, before a run is recorded.
     fingerprints = {c.name: fingerprint(c) for c in candidates if c.backend != "imported"}
     run_id = store.start_run(
@@ -100,8 +105,9 @@ def profile(
             if not jobs:
                 continue
             with backend_factory(candidate) as backend:
-                for start in range(0, len(jobs), batch_size):
-                    batch = jobs[start : start + batch_size]
+                size = batch_size or backend.batch_size
+                for start in range(0, len(jobs), size):
+                    batch = jobs[start : start + size]
                     results = backend.generate([job.step.request for job in batch])
                     for job, result in zip(batch, results, strict=True):
                         scored = job.role.score(job.case, job.step, result)

@@ -211,5 +211,23 @@ def _nothing_fits(matrix: ProfileMatrix, budget: Budget, options: dict[str, list
                 f"{key}={limit:g} binds: the cheapest coalition ({label}) needs {need:.3g} {unit}"
             )
     if not parts:
-        parts.append("no single coalition meets all budgets at once; relax one of them")
+        closest = min(assignments, key=lambda a: _worst_excess(matrix, a, budget))
+        label = " ".join(f"{r}={n}" for r, n in closest.items())
+        over = ", ".join(
+            f"{key} by {excess:.3g}" for key, excess in matrix.violations(closest, budget).items()
+            if excess > 0
+        )  # fmt: skip
+        parts.append(
+            f"each budget alone can be met, but no coalition meets all at once; the closest "
+            f"({label}) exceeds {over}; relax one of them"
+        )
     return "no coalition fits the budget: " + "; ".join(parts)
+
+
+def _worst_excess(matrix: ProfileMatrix, assignment: dict[str, str], budget: Budget) -> float:
+    """The largest budget overrun of ``assignment``, relative to that budget."""
+    limits = budget.model_dump()
+    return max(
+        (excess / limits[key] for key, excess in matrix.violations(assignment, budget).items()),
+        default=0.0,
+    )
