@@ -35,7 +35,10 @@ if ! ls "$WHEELS"/llama_cpp_python-"$LLAMA_VERSION"-*.whl >/dev/null 2>&1; then
 fi
 
 log "installing torch (CPU build) and rolecast with its extras"
-# torch is pinned and installed first: an unpinned torch pulls several GB of CUDA packages.
+# torch is pinned and installed first, so nothing later pulls another build: an unpinned
+# torch pulls several GB of CUDA packages. The pin takes the CPU build this project's
+# machines keep on disk; on another machine a CPU-only build comes from PyTorch's CPU index
+# (set PIP_EXTRA_INDEX_URL to it before running this script).
 "${PIP[@]}" install --quiet "torch==2.13.0"
 "${PIP[@]}" install --quiet --find-links "$WHEELS" --only-binary llama-cpp-python \
   "llama-cpp-python[server]==$LLAMA_VERSION" -e "$ROOT[llamacpp,hf,http,postgres,models,dev]"

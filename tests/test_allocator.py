@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -392,6 +393,24 @@ def test_cases_no_role_is_scored_on_are_left_out(store: ProfileStore) -> None:
 
     assert m.case_ids == tuple(CASES_IDS)  # not counted as a vacuous success
     assert m.evaluate({"caller": "m"}, Budget()).accuracy.mean == pytest.approx(2 / 3)
+
+
+def test_a_metric_is_averaged_over_the_steps_that_record_it(store: ProfileStore) -> None:
+    planner = get_role("planner")
+    rows = []
+    for r in steps_for("m", planner, CASES):
+        finish = r.step_index == len(planner.steps(next(c for c in CASES if c.id == r.case_id))) - 1
+        metrics = {"next_action": 1.0, "plan_acc": 1.0} | ({} if finish else {"act_em": 0.0})
+        rows.append(dataclasses.replace(r, metrics=metrics))
+    store.add_steps(rows)
+
+    m = ProfileMatrix.from_store(store, CASES, [candidate("m")], [planner], fingerprints("m"))
+
+    estimates = m.stats[("m", "planner")].metric_estimates
+    n_steps = sum(len(planner.steps(c)) for c in CASES)
+    assert estimates["plan_acc"].n == n_steps
+    assert estimates["act_em"].n == n_steps - len(CASES)  # not on the finish steps
+    assert estimates["act_em"].mean == 0.0  # the finish steps do not count as hits or misses
 
 
 # which cases each candidate fails, per role: chosen so that the best coalition is mixed
