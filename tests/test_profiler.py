@@ -79,6 +79,18 @@ def test_changed_decoding_setting_invalidates_the_cache(store):
     assert outcome.generated == expected_steps(PlannerRole(), CASES)
 
 
+def test_options_that_shape_the_output_are_part_of_the_fingerprint():
+    base = candidate()
+    assert fingerprint(base) == fingerprint(candidate(options={}))
+    # how llama.cpp splits a prompt changes its numbers; thread count and cache size do not
+    assert fingerprint(candidate(options={"n_batch": 64})) != fingerprint(base)
+    assert fingerprint(candidate(options={"n_threads": 7, "prefix_cache_size": 4})) == (
+        fingerprint(base)
+    )
+    assert fingerprint(candidate(options={"json_mode": "json_object"})) != fingerprint(base)
+    assert fingerprint(candidate(options={"concurrency": 8, "timeout_s": 5})) == fingerprint(base)
+
+
 def test_generation_errors_and_garbage_are_scored_failures(store):
     outputs = iter([ChatResult(text="", error="boom"), "garbage", '{"action": 42}'])
 
