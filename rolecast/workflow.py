@@ -10,18 +10,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rolecast.allocator import ProfileMatrix
-from rolecast.backends import fingerprint
+from rolecast.backends import fingerprints
 from rolecast.errors import CaseError, ConfigError
 from rolecast.export import CoalitionConfig, build_coalition_config
 from rolecast.profiles.loaders import FORMATS, NATIVE_SUFFIXES, LoadResult, load_cases
 from rolecast.profiles.roles import Role, get_role
 from rolecast.project import ProjectConfig
 from rolecast.storage import ProfileStore
-from rolecast.types import Candidate, ToolCase
+from rolecast.types import ToolCase
 
 __all__ = [
     "CaseSelection",
-    "check_models",
     "coalition_from_search",
     "make_matrix",
     "select_cases",
@@ -60,15 +59,6 @@ def select_cases(project: ProjectConfig, subset: int | None = None) -> CaseSelec
     return CaseSelection(profile=profile, holdout=holdout, loaded=loaded)
 
 
-def check_models(candidates: Sequence[Candidate]) -> dict[str, str]:
-    """Every candidate's fingerprint, so that a missing model fails before anything is written.
-
-    Fingerprints hash the weights file (cached), so a wrong path or an uninstalled model
-    package is a one-line error here, before a store or a run exists.
-    """
-    return {c.name: fingerprint(c) for c in candidates if c.backend != "imported"}
-
-
 def roles_of(project: ProjectConfig, only: Sequence[str] = ()) -> list[Role]:
     """The pipeline's roles (or the named subset of them)."""
     names = [r for r in project.pipeline if not only or r in only]
@@ -86,11 +76,9 @@ def make_matrix(
     store: ProfileStore, project: ProjectConfig, cases: Sequence[ToolCase]
 ) -> tuple[ProfileMatrix, dict[str, str]]:
     """The stored results of every candidate on every role, and the fingerprints used."""
-    fingerprints = {c.name: fingerprint(c) for c in project.candidates}
-    matrix = ProfileMatrix.from_store(
-        store, cases, project.candidates, roles_of(project), fingerprints
-    )
-    return matrix, fingerprints
+    by_name = fingerprints(project.candidates)
+    matrix = ProfileMatrix.from_store(store, cases, project.candidates, roles_of(project), by_name)
+    return matrix, by_name
 
 
 def coalition_from_search(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+from collections.abc import Sequence
 
 from rolecast.backends._base import Backend, ChatRequest, ChatResult, Message
 from rolecast.errors import ConfigError
@@ -18,6 +19,7 @@ __all__ = [
     "check_backend_name",
     "create_backend",
     "fingerprint",
+    "fingerprints",
     "weights_identity",
 ]
 
@@ -74,3 +76,12 @@ def weights_identity(candidate: Candidate) -> str:
 def fingerprint(candidate: Candidate) -> str:
     """The identity that makes a cached profile valid: weights + decoding settings."""
     return stable_hash({"weights": weights_identity(candidate), **candidate.decoding()})
+
+
+def fingerprints(candidates: Sequence[Candidate]) -> dict[str, str]:
+    """Each candidate's fingerprint by name.
+
+    It hashes the weights files (cached), so a wrong path or an uninstalled model package
+    is a one-line error here, before a store, a run or a file exists.
+    """
+    return {candidate.name: fingerprint(candidate) for candidate in candidates}

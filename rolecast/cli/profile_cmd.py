@@ -34,9 +34,10 @@ def profile(
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
     """Profile every candidate on every role; steps already stored are reused."""
+    from rolecast.backends import fingerprints as model_fingerprints
     from rolecast.profiles.profiler import profile as run_profile
     from rolecast.project import load_project
-    from rolecast.workflow import check_models, make_matrix, roles_of, select_cases
+    from rolecast.workflow import make_matrix, roles_of, select_cases
 
     project, _ = load_project(config)
     roles = roles_of(project, role or ())
@@ -47,7 +48,7 @@ def profile(
         f"profiling {len(candidates)} candidate(s) × {len(roles)} role(s) on "
         f"{len(selection.profile)} case(s) from {project.cases}"
     )
-    check_models(candidates)  # a missing model fails before the store is created
+    model_fingerprints(candidates)  # a missing model fails before any store exists
     with open_store(db) as store:
         with progress_bar(progress) as update:
             outcome = run_profile(selection.profile, candidates, roles, store, progress=update)

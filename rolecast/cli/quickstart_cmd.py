@@ -28,18 +28,13 @@ def quickstart(
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
 ) -> None:
     """Profile the two CPU models on all roles, search, export, and run one held-out case."""
+    from rolecast.backends import fingerprints as model_fingerprints
     from rolecast.cli.run_cmd import run_coalition
     from rolecast.cli.search_cmd import run_search
     from rolecast.export import write_coalition
     from rolecast.profiles.profiler import profile
     from rolecast.project import load_project
-    from rolecast.workflow import (
-        check_models,
-        coalition_from_search,
-        make_matrix,
-        roles_of,
-        select_cases,
-    )
+    from rolecast.workflow import coalition_from_search, make_matrix, roles_of, select_cases
 
     started = time.perf_counter()
     project, _ = load_project(None)
@@ -50,7 +45,7 @@ def quickstart(
         f"{len(project.candidates)} models × {len(roles)} roles on {len(selection.profile)} "
         f"built-in cases ({len(selection.holdout)} more held out for end-to-end checks)"
     )
-    check_models(project.candidates)  # a missing model fails before the store is created
+    model_fingerprints(project.candidates)  # a missing model fails before any store exists
     with open_store(db) as store:
         console.print(f"store: {escape(store.url)}")
         with progress_bar(progress) as update:

@@ -30,22 +30,17 @@ def reprofile(
     ] = None,
 ) -> None:
     """Incremental re-profile + search (+ export) with a JSON summary, for scheduled jobs."""
+    from rolecast.backends import fingerprints as model_fingerprints
     from rolecast.export import write_coalition
     from rolecast.profiles.profiler import profile
     from rolecast.project import load_project
     from rolecast.search import search, study_storage
-    from rolecast.workflow import (
-        check_models,
-        coalition_from_search,
-        make_matrix,
-        roles_of,
-        select_cases,
-    )
+    from rolecast.workflow import coalition_from_search, make_matrix, roles_of, select_cases
 
     started = time.perf_counter()
     project, where = load_project(config)
     selection = select_cases(project, subset)
-    check_models(project.candidates)  # a missing model fails before the store is created
+    model_fingerprints(project.candidates)  # a missing model fails before any store exists
     with open_store(db) as store:
         storage = study_storage(study_db) if study_db else None  # fails before profiling
         outcome = profile(

@@ -213,7 +213,7 @@ def action_exact_match(predicted_action: str | None, gold_action: str) -> bool:
 def is_hallucinated(
     action: str | None,
     tool_names: Collection[str],
-    allowed_special: Collection[str] = (FINISH, "give_up"),
+    allowed_special: Collection[str] = (FINISH, GIVE_UP),
 ) -> bool:
     """α-UMi Hallu: whether the action names a tool that does not exist.
 

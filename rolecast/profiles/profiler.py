@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from rolecast.backends import Backend, create_backend, fingerprint
+from rolecast.backends import Backend, create_backend, fingerprints
 from rolecast.profiles.roles import Role, RoleStep
 from rolecast.storage import ProfileStore, StepRecord
 from rolecast.types import Candidate, ToolCase
@@ -65,7 +65,7 @@ def profile(
     sequential backend commits every step as it is produced.
     """
     # Fingerprints hash the weights: a missing model fails here, before a run is recorded.
-    fingerprints = {c.name: fingerprint(c) for c in candidates if c.backend != "imported"}
+    by_name = fingerprints(candidates)
     run_id = store.start_run(
         label,
         {
@@ -81,7 +81,7 @@ def profile(
         if candidate.backend == "imported":
             outcome.imported.append(candidate.name)  # measured elsewhere: nothing to run
             continue
-        fp = fingerprints[candidate.name]
+        fp = by_name[candidate.name]
         jobs: list[_Job] = []
         for role in roles:
             done = store.existing_keys(fp, role.name, role.prompt_version)
