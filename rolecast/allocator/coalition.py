@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from rolecast.allocator.memory import MemoryEstimate, estimate_memory, shape_for
 from rolecast.errors import RolecastError
 from rolecast.profiles.roles import Role
@@ -104,6 +106,9 @@ class ProfileMatrix:
         self.roles = tuple(roles)
         self.case_ids = tuple(case_ids)
         self._memory: dict[str, MemoryEstimate] = {}
+        self._scores: dict[tuple[str, str], np.ndarray] | None = None
+        self.surrogate = "observed"
+        """Name of what :meth:`case_scores` returns: ``observed`` 0/1 outcomes by default."""
 
     @classmethod
     def from_store(
@@ -132,6 +137,32 @@ class ProfileMatrix:
                     candidate.name, role, cases, rows, fingerprints.get(candidate.name)
                 )
         return cls(stats, candidates, [r.name for r in roles], case_ids)
+
+    def case_scores(self, candidate: str, role: str) -> np.ndarray:
+        """Per case (in :attr:`case_ids` order): how likely ``candidate`` succeeds on ``role``.
+
+        The search's objective is the mean over cases of the product of these values over
+        the coalition's roles. By default they are the observed 0/1 outcomes (every step of
+        the role on the case passed); :meth:`with_case_scores` swaps in another surrogate's
+        probabilities in [0, 1].
+        """
+        if self._scores is not None:
+            return self._scores[(candidate, role)]
+        success = self.stats[(candidate, role)].case_success
+        return np.array([float(success[case]) for case in self.case_ids])
+
+    def with_case_scores(
+        self, scores: Mapping[tuple[str, str], np.ndarray], surrogate: str
+    ) -> ProfileMatrix:
+        """A copy whose :meth:`case_scores` are ``scores`` ((candidate, role) -> per case)."""
+        missing = sorted(set(self.stats) - set(scores))
+        if missing:
+            raise RolecastError(f"surrogate {surrogate!r} has no scores for {missing[:3]}")
+        copy = ProfileMatrix(self.stats, list(self.candidates.values()), self.roles, self.case_ids)
+        copy._memory = self._memory
+        copy._scores = {key: np.asarray(value, dtype=float) for key, value in scores.items()}
+        copy.surrogate = surrogate
+        return copy
 
     def profile_runs(self, assignment: Assignment) -> list[int]:
         """The profiling runs whose steps a coalition's prediction rests on."""

@@ -28,16 +28,16 @@ def run_coalition(
     coalition = load_coalition(coalition_path)
     if max_steps is not None:
         coalition = coalition.model_copy(update={"max_steps": max_steps})
-    if coalition.tools != "builtin":
-        raise ConfigError(
-            f"{coalition_path}: tool set {coalition.tools!r} is not runnable here; use 'builtin'"
-        )
+    from rolecast.tools import open_tools
+
+    try:
+        toolset = open_tools(coalition.tools)
+    except ConfigError as exc:
+        raise ConfigError(f"{coalition_path}: {exc}") from None
     try:
         runner = CoalitionRunner(coalition)  # loads no model yet: they load on first use
     except ConfigError as exc:
         raise ConfigError(f"{coalition_path}: {exc}") from None
-    from rolecast.suite import call_tool, tool_definitions
-
     case = None
     if case_id is not None:
         from rolecast.profiles.loaders import load_cases
@@ -49,7 +49,7 @@ def run_coalition(
         instruction = case.instruction
     if not instruction:
         raise ConfigError("give an instruction or --case ID")
-    tools = list(case.tools) if case else tool_definitions()
+    tools = toolset.tools(case)
     spinner = console.status("running the coalition (each model loads on first use)")
     done: list[AgentStep] = []
 
@@ -57,8 +57,13 @@ def run_coalition(
         done.append(step)
         spinner.update(f"step {len(done)} done ({step.kind} by {escape(step.actor)}); next")
 
-    with runner, spinner if progress else nullcontext():
-        trajectory = runner.run(instruction, tools, call_tool, on_step if progress else None)
+    with toolset, runner, spinner if progress else nullcontext():
+        trajectory = runner.run(
+            instruction,
+            tools,
+            lambda name, arguments: toolset.call(name, arguments, case),
+            on_step if progress else None,
+        )
     print_trajectory(trajectory)
     if case is not None:
         from rolecast.profiles.embeddings import default_embedder
