@@ -157,9 +157,7 @@ class CoalitionRunner:
                 instruction, action, observation, trajectory, dialogue
             )
             history.append(HistoryItem(action, arguments, observation))
-        who, result = self._ask(
-            "responder", self.responder.request(instruction, history, dialogue)
-        )
+        who, result = self._ask("responder", self.responder.request(instruction, history, dialogue))
         trajectory.answer = result.text.strip() if result.ok else ""
         self._add(
             trajectory,
@@ -181,7 +179,8 @@ class CoalitionRunner:
             return observation
         if len(canonical_json(observation)) <= EXTRACT_ABOVE_CHARS:
             return observation
-        who, result = self._ask("extractor", self.extractor.request(instruction, tool, observation, dialogue)
+        who, result = self._ask(
+            "extractor", self.extractor.request(instruction, tool, observation, dialogue)
         )
         keep = self.extractor.parse(result.text) if result.ok else None
         self._add(

@@ -14,7 +14,7 @@ from rolecast.backends.scripted import ScriptedBackend
 from rolecast.profiles.loaders.native import load_native
 from rolecast.profiles.roles import get_role
 from rolecast.schemas import json_schema
-from rolecast.types import Candidate, GoldStep, Tool, ToolCase
+from rolecast.types import Candidate, Tool, ToolCase
 
 WEATHER = Tool(
     name="get_weather",
@@ -41,9 +41,12 @@ def dialogue_case(history=HISTORY, **extra) -> ToolCase:
             "tools": [WEATHER.model_dump()],
             "history": history,
             "steps": [
-                {"tool": "get_weather", "arguments": {"city": "Berlin"},
-                 "observation": {"temp_c": 5}}
-            ],  # fmt: skip
+                {
+                    "tool": "get_weather",
+                    "arguments": {"city": "Berlin"},
+                    "observation": {"temp_c": 5},
+                }
+            ],
             "answer": "It is 5 °C in Berlin.",
             **extra,
         }

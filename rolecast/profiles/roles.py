@@ -501,9 +501,7 @@ class ResponderRole(Role):
         """One step after all gold calls, when the case has a gold answer."""
         if case.answer is None:
             return []
-        request = self.request(
-            case.instruction, gold_history(case, len(case.steps)), case.history
-        )
+        request = self.request(case.instruction, gold_history(case, len(case.steps)), case.history)
         return [RoleStep(0, request, case.answer)]
 
     def score(self, case: ToolCase, step: RoleStep, result: ChatResult) -> StepScore:
