@@ -1,4 +1,4 @@
-"""The project file: candidates, pipeline, case source and budget (YAML, validated)."""
+"""The project file: candidates, pipeline, case source, tools and budget (YAML, validated)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from rolecast.backends import check_backend_name
 from rolecast.config import load_yaml, parse_model
 from rolecast.errors import ConfigError, RolecastError
 from rolecast.profiles.roles import DEFAULT_PIPELINE, check_pipeline
+from rolecast.tools.spec import ToolsSpec
 from rolecast.types import Budget, Candidate, StrictModel
 
 __all__ = ["DEFAULT_CONFIG", "ProjectConfig", "load_project"]
@@ -28,6 +29,11 @@ class ProjectConfig(StrictModel):
     )
     subset: int | None = Field(default=None, gt=0)
     budget: Budget = Field(default_factory=Budget)
+    tools: ToolsSpec = Field(
+        default_factory=lambda: ToolsSpec.parse("builtin"),
+        description="Where the agent's tools come from (rolecast run, verification): "
+        "builtin, a python module ('package.module:ATTRIBUTE'), mcp servers, replay.",
+    )
     candidates: list[Candidate] = Field(min_length=1)
 
     @field_validator("pipeline")
@@ -72,4 +78,7 @@ def load_project(path: str | Path | None) -> tuple[ProjectConfig, str]:
         data, where = load_yaml(path), str(path)
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: expected a mapping with 'candidates', 'budget', ...")
-    return parse_model(ProjectConfig, data, where), where
+    project = parse_model(ProjectConfig, data, where)
+    # tool folders relative to the project file, held absolute from here on
+    base = Path.cwd() if path is None else Path(path).parent
+    return project.model_copy(update={"tools": project.tools.resolved(base)}), where

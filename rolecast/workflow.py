@@ -100,4 +100,5 @@ def coalition_from_search(
         database=store.url,
         fingerprints=fingerprints,
         study=result.study_name,
+        tools=project.tools,
     )
