@@ -15,6 +15,7 @@ from rolecast.allocator.surrogate import (
     observed_scores,
 )
 from rolecast.errors import ConfigError
+from rolecast.profiles.stats import bootstrap_mean
 from rolecast.types import Budget
 
 
@@ -193,3 +194,12 @@ def test_coalition_estimate_is_wilson_for_outcomes_and_bootstrap_for_probabiliti
     assert estimate.method == "bootstrap"
     assert estimate.mean == pytest.approx(0.5)
     assert estimate.low < 0.5 < estimate.high
+
+
+def test_coalition_interval_agrees_with_the_plain_bootstrap() -> None:
+    values = np.random.default_rng(7).beta(2, 3, 60)
+    shared = coalition_estimate(values)
+    plain = bootstrap_mean(values.tolist(), n_resamples=4000, seed=3)
+    assert shared.mean == pytest.approx(plain.mean)
+    assert shared.low == pytest.approx(plain.low, abs=0.01)
+    assert shared.high == pytest.approx(plain.high, abs=0.01)

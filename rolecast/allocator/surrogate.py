@@ -28,6 +28,7 @@ observations, not with the square of the number of parameters.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -333,7 +334,26 @@ def coalition_estimate(
     values = np.asarray(per_case, dtype=float)
     if values.size and np.all((values == 0.0) | (values == 1.0)):
         return wilson_interval(int(values.sum()), int(values.size))
-    return bootstrap_mean(values.tolist(), n_resamples=n_resamples, seed=seed)
+    n = int(values.size)
+    if n < 2 or np.all(values == values[0]) or n * n_resamples > _MAX_CACHED_CELLS:
+        return bootstrap_mean(values.tolist(), n_resamples=n_resamples, seed=seed)
+    # the search evaluates thousands of coalitions on the same cases: one resampling
+    # (multinomial counts per resample) serves them all, as a matrix-vector product
+    means = _resample_counts(n, n_resamples, seed) @ values / n
+    low, high = np.quantile(means, [0.025, 0.975])
+    return Estimate(float(values.mean()), float(low), float(high), n, "bootstrap")
+
+
+_MAX_CACHED_CELLS = 1 << 23
+
+
+@functools.lru_cache(maxsize=8)
+def _resample_counts(n: int, n_resamples: int, seed: int) -> np.ndarray:
+    """How often each of ``n`` cases is drawn in each resample (n_resamples × n), read-only."""
+    rng = np.random.default_rng(seed)
+    counts = rng.multinomial(n, np.full(n, 1.0 / n), size=n_resamples).astype(np.float64)
+    counts.setflags(write=False)
+    return counts
 
 
 def product_over_roles(
