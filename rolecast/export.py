@@ -38,8 +38,11 @@ __all__ = [
 ]
 
 
-IMPORTED_TOOLS = "unknown (imported results)"
-"""``tools`` of a coalition whose roles were measured elsewhere: rolecast cannot know them."""
+BUILTIN_TOOLS = ToolsSpec.parse("builtin")
+
+IMPORTED_TOOLS = ToolsSpec.parse({"kind": "unknown", "reason": "imported results"})
+"""``tools`` of a coalition whose roles were measured elsewhere, when the project names
+none: rolecast cannot know them (``rolecast run`` asks for ``--tools``)."""
 
 
 class RoleAssignment(StrictModel):
@@ -122,7 +125,7 @@ class CoalitionConfig(StrictModel):
     placement: list[Placement]
     budget: Budget
     tools: ToolsSpec = Field(
-        default_factory=lambda: ToolsSpec.parse("builtin"),
+        default_factory=lambda: BUILTIN_TOOLS,
         description="Where the agent's tools come from (the project's 'tools:'); folders "
         "relative to this file.",
     )
@@ -205,7 +208,11 @@ def build_coalition_config(
     study: str | None,
     tools: ToolsSpec | None = None,
 ) -> CoalitionConfig:
-    """Assemble the config for ``chosen``; every distinct model is placed on GPU 0."""
+    """Assemble the config for ``chosen``; every distinct model is placed on GPU 0.
+
+    ``tools`` are the project's (None when it names none: the built-in tools, or unknown
+    for a coalition whose numbers were imported).
+    """
     names = list(dict.fromkeys(chosen.assignment.values()))
     placement = []
     for name in names:
@@ -243,11 +250,10 @@ def build_coalition_config(
             )
             for role, name in chosen.assignment.items()
         },
-        tools=IMPORTED_TOOLS if imported else "builtin",
+        tools=tools if tools is not None else IMPORTED_TOOLS if imported else BUILTIN_TOOLS,
         candidates={name: matrix.candidates[name] for name in names},
         placement=placement,
         budget=budget,
-        tools=tools if tools is not None else ToolsSpec.parse("builtin"),
         expected=Expected(
             accuracy=_interval(accuracy),
             partial_credit=round(chosen.partial_credit, 4),

@@ -30,10 +30,11 @@ class ProjectConfig(StrictModel):
     )
     subset: int | None = Field(default=None, gt=0)
     budget: Budget = Field(default_factory=Budget)
-    tools: ToolsSpec = Field(
-        default_factory=lambda: ToolsSpec.parse("builtin"),
+    tools: ToolsSpec | None = Field(
+        default=None,
         description="Where the agent's tools come from (rolecast run, verification): "
-        "builtin, a python module ('package.module:ATTRIBUTE'), mcp servers, replay.",
+        "builtin, a python module ('package.module:ATTRIBUTE'), mcp servers, replay. "
+        "Unset: the built-in tools (unknown for a coalition from imported results).",
     )
     candidates: list[Candidate] = Field(min_length=1)
     surrogate: Literal["observed", "irt"] = Field(
@@ -87,4 +88,6 @@ def load_project(path: str | Path | None) -> tuple[ProjectConfig, str]:
     project = parse_model(ProjectConfig, data, where)
     # tool folders relative to the project file, held absolute from here on
     base = Path.cwd() if path is None else Path(path).parent
-    return project.model_copy(update={"tools": project.tools.resolved(base)}), where
+    if project.tools is not None:
+        project = project.model_copy(update={"tools": project.tools.resolved(base)})
+    return project, where

@@ -234,6 +234,15 @@ def test_python_tools_are_checked_when_loaded(tmp_path, body, problem):
         open_tools(f"{name}:TOOLS", base_dir=tmp_path)
 
 
+def test_a_module_of_the_same_name_imported_from_elsewhere_is_an_error(tmp_path):
+    name = write_module(tmp_path / "a", TOOLS_MODULE)
+    open_tools(f"{name}:TOOLS", base_dir=tmp_path / "a").close()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / f"{name}.py").write_text(TOOLS_MODULE, encoding="utf-8")
+    with pytest.raises(ConfigError, match=f"a module '{name}' is already imported from"):
+        open_tools(f"{name}:TOOLS", base_dir=tmp_path / "b")
+
+
 def test_a_missing_module_folder_is_one_line(tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
         open_tools({"kind": "python", "module": "m:TOOLS", "path": "nowhere"}, base_dir=tmp_path)

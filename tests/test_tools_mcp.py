@@ -138,7 +138,7 @@ def test_an_http_server_that_is_down_is_an_infrastructure_fault():
 
 
 def test_python_and_mcp_tools_together(tmp_path, stdio_spec):
-    (tmp_path / "agenda_tools.py").write_text(
+    (tmp_path / "mcp_test_agenda.py").write_text(
         "from rolecast.tools import tool\n"
         "@tool({'type': 'object', 'properties': {'title': {'type': 'string'}},"
         " 'required': ['title']})\n"
@@ -146,9 +146,9 @@ def test_python_and_mcp_tools_together(tmp_path, stdio_spec):
         "TOOLS = [add_agenda]\n",
         encoding="utf-8",
     )
-    spec = [{"kind": "python", "module": "agenda_tools:TOOLS"}, stdio_spec]
+    spec = [{"kind": "python", "module": "mcp_test_agenda:TOOLS"}, stdio_spec]
     with open_tools(spec, base_dir=tmp_path) as toolset:
-        assert toolset.source.startswith("python:agenda_tools:TOOLS + mcp:")
+        assert toolset.source.startswith("python:mcp_test_agenda:TOOLS + mcp:")
         names = [t.name for t in toolset.tools()]
         assert names == ["add_agenda", "get_weather", "add", "server_pid"]
         assert toolset.call("add_agenda", {"title": "x"}) == {"added": "x"}

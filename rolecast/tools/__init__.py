@@ -22,6 +22,7 @@ from rolecast.tools.spec import (
     ReplaySource,
     ToolSource,
     ToolsSpec,
+    UnknownSource,
 )
 from rolecast.types import Tool, ToolCase
 
@@ -43,6 +44,11 @@ __all__ = [
 
 
 def _open_one(source: Any, base_dir: Path | None) -> ToolSet:
+    if isinstance(source, UnknownSource):
+        raise ConfigError(
+            f"the tools are {source.describe()}: name the tools to run with (--tools, or "
+            "'tools:' in the coalition: builtin, replay, package.module:ATTRIBUTE, mcp)"
+        )
     if isinstance(source, BuiltinSource):
         return BuiltinTools()
     if isinstance(source, ReplaySource):

@@ -131,6 +131,7 @@ def load_python_tools(
         raise ConfigError(f"python tools {source.module}: folder {folder} does not exist")
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
+    _check_not_shadowed(module_name, folder, source.module)
     try:
         module = importlib.import_module(module_name)
     except Exception as exc:  # a broken user module: say which and why, in one line
@@ -155,6 +156,22 @@ def load_python_tools(
     if repeated:
         raise ConfigError(f"python tools {source.module}: tool names must be unique; {repeated}")
     return declared
+
+
+def _check_not_shadowed(module_name: str, folder: Path, reference: str) -> None:
+    """A module of that name imported earlier from elsewhere would be used instead."""
+    loaded = sys.modules.get(module_name)
+    relative = Path(*module_name.split("."))
+    here = [folder / relative.with_suffix(".py"), folder / relative / "__init__.py"]
+    found = next((path for path in here if path.is_file()), None)
+    loaded_file = getattr(loaded, "__file__", None)
+    if loaded is None or found is None or loaded_file is None:
+        return
+    if Path(loaded_file).resolve() != found.resolve():
+        raise ConfigError(
+            f"python tools {reference}: a module {module_name!r} is already imported from "
+            f"{loaded_file}, not {found}; give the tools module a name of its own"
+        )
 
 
 class PythonTools(ToolSet):

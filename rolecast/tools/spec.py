@@ -34,6 +34,7 @@ __all__ = [
     "ReplaySource",
     "ToolSource",
     "ToolsSpec",
+    "UnknownSource",
 ]
 
 _MODULE_REF = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*:[A-Za-z_][\w]*$")
@@ -126,8 +127,20 @@ class ReplaySource(StrictModel):
         return "replay"
 
 
+class UnknownSource(StrictModel):
+    """Tools rolecast cannot know (a coalition from imported results); not runnable."""
+
+    kind: Literal["unknown"]
+    reason: str = ""
+
+    def describe(self) -> str:
+        """A short label for messages and tables."""
+        return f"unknown ({self.reason})" if self.reason else "unknown"
+
+
 ToolSource = Annotated[
-    BuiltinSource | PythonSource | McpSource | ReplaySource, Field(discriminator="kind")
+    BuiltinSource | PythonSource | McpSource | ReplaySource | UnknownSource,
+    Field(discriminator="kind"),
 ]
 
 
@@ -185,6 +198,8 @@ class ToolsSpec(RootModel[list[ToolSource]]):
     @model_validator(mode="after")
     def _at_most_one_of_each_simple(self) -> ToolsSpec:
         kinds = [source.kind for source in self.root]
+        if "unknown" in kinds and len(kinds) > 1:
+            raise ValueError("'unknown' tools cannot be listed with other sources")
         for kind in ("builtin", "replay"):
             if kinds.count(kind) > 1:
                 raise ValueError(f"tool source {kind!r} is listed twice")
@@ -196,7 +211,9 @@ class ToolsSpec(RootModel[list[ToolSource]]):
         return value if isinstance(value, ToolsSpec) else cls.model_validate(value)
 
     @property
-    def sources(self) -> Sequence[BuiltinSource | PythonSource | McpSource | ReplaySource]:
+    def sources(
+        self,
+    ) -> Sequence[BuiltinSource | PythonSource | McpSource | ReplaySource | UnknownSource]:
         """The sources, in order of precedence."""
         return self.root
 
