@@ -23,6 +23,7 @@ import pytest
 from rolecast.allocator.coalition import candidate_memory
 from rolecast.backends import (
     ChatRequest,
+    Fault,
     Message,
     check_candidate,
     create_backend,
@@ -261,6 +262,8 @@ def test_a_failing_batch_is_retried_one_by_one_and_failures_stay_results() -> No
     results = backend.generate([ask("a"), ask("bad"), ask("c")])
     assert [r.text for r in results] == ["good", "", "good"]
     assert results[1].error == "RuntimeError: engine error on this prompt"
+    assert results[1].fault == Fault.SERVER  # the engine broke: never scored
+    assert results[0].fault is None
     assert [len(call[0]) for call in module.engines[0].calls] == [3, 1, 1, 1]
 
 

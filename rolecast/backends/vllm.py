@@ -10,6 +10,11 @@ with a JSON schema (the structured roles) is constrained to it with vLLM's struc
 outputs (``StructuredOutputsParams(json=...)``, vLLM >= 0.10.2; ``GuidedDecodingParams``
 before), using the same prepared schema the llama.cpp grammar gets.
 
+A request vLLM refuses (``ValueError``) is that request's scored failure; an engine
+error (``RuntimeError``, e.g. CUDA) is an infrastructure fault (``ChatResult.fault``),
+never a score. A batch that raises is retried one request at a time, so one bad request
+does not fail the others.
+
 Prompts are rendered here (the model's chat template, or ``chat_format``) and sent as
 token ids, so the token counts are exact and a prompt longer than the context is that
 request's error, not an exception that would fail the whole batch.
@@ -41,6 +46,7 @@ from rolecast.backends._base import (
     BackendOptions,
     ChatRequest,
     ChatResult,
+    Fault,
     MemoryFacts,
     Message,
     ServeCommand,
@@ -316,7 +322,12 @@ def _parse(output: Any, latency_s: float, batch_s: float, batch: int) -> ChatRes
 
 
 def _failure(exc: BaseException, tokens_in: int, latency_s: float) -> ChatResult:
+    """A refused request (``ValueError``: scored) or a broken engine (``RuntimeError``: a fault)."""
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return ChatResult(
-        text="", tokens_in=tokens_in, latency_s=latency_s, error=f"{type(exc).__name__}: {detail}"
+        text="",
+        tokens_in=tokens_in,
+        latency_s=latency_s,
+        error=f"{type(exc).__name__}: {detail}",
+        fault=Fault.SERVER if isinstance(exc, RuntimeError) else None,
     )
