@@ -9,7 +9,14 @@ import typer
 from rich.markup import escape
 
 from rolecast.cli._common import ConfigOption, DbOption, SubsetOption, console
-from rolecast.cli.search_cmd import CostOption, MemoryOption, StudyOption, TrialsOption, run_search
+from rolecast.cli.search_cmd import (
+    CostOption,
+    MemoryOption,
+    StudyOption,
+    SurrogateOption,
+    TrialsOption,
+    run_search,
+)
 
 _DEFAULT_OUT = {"yaml": "coalition.yaml", "litellm": "litellm_config.yaml", "vllm": "vllm-serve"}
 
@@ -47,6 +54,7 @@ def export(
     cost_per_1k: CostOption = None,
     trials: TrialsOption = None,
     study_db: StudyOption = None,
+    surrogate: SurrogateOption = None,
 ) -> None:
     """Search, then write the chosen coalition (coalition.yaml, LiteLLM or vLLM)."""
     from rolecast.errors import ConfigError
@@ -62,7 +70,7 @@ def export(
         from rolecast.workflow import coalition_from_search
 
         result, matrix, project, store, fingerprints = run_search(
-            config, db, subset, gpu_memory_gb, cost_per_1k, trials, study_db
+            config, db, subset, gpu_memory_gb, cost_per_1k, trials, study_db, surrogate=surrogate
         )
         with store:
             chosen = coalition_from_search(result, matrix, project, store, fingerprints)
