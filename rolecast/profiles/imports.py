@@ -8,8 +8,11 @@ column         required  meaning
 candidate      yes       the candidate's name, as in the project's candidates
 role           yes       ``planner``, ``caller``, ``extractor`` or ``responder``
 case_id        yes       the case's id (``toolalpaca/Nager.Date/3``)
-score          yes       a number in [0, 1]
+score          yes       a number in [0, 1] (may be empty when ``observed`` is false)
 success        no        true/false; default ``score >= 0.5``
+observed       no        true/false; false: the step exists but was not observed
+given          no        a role: the verdict holds only where this candidate's step(s) of
+                         that role on the case passed (elsewhere: not observed)
 step_index     no        which gold step of the case (default 0)
 tokens_in      no        prompt tokens (default 0)
 tokens_out     no        generated tokens (default 0)
@@ -20,6 +23,9 @@ Each row becomes a :class:`StepRecord` with ``fingerprint="import:<candidate>"``
 ``prompt_version="import"``, ``case_hash="id:<case_id>"`` and
 ``source="import:<file name>"``: imported steps never collide with steps rolecast
 generated, and are keyed by case id because the importer cannot know the case content.
+What was observed is kept in the step's ``output`` (an imported step has no model
+output): ``""`` observed, ``"not observed"``, or ``"given <role>"``; :func:`observation`
+reads it back and :func:`observed_steps` resolves a case's steps against their upstream.
 A bad row (unknown role or column, a missing value, a score that is not a number in
 [0, 1], a repeated candidate/role/case/step) is skipped as ``file:line: reason``; a file
 with no valid row raises :class:`ConfigError`. :func:`import_results` streams a file of
@@ -31,12 +37,12 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from rolecast.config import describe_validation_error
 from rolecast.errors import ConfigError
@@ -55,13 +61,28 @@ __all__ = [
     "ImportRow",
     "ImportSummary",
     "ResultStream",
+    "check_names",
     "import_results",
+    "imported_outcomes",
+    "observation",
+    "observed_steps",
     "read_results",
 ]
 
 ROLES = ("planner", "caller", "extractor", "responder")
 REQUIRED = ("candidate", "role", "case_id", "score")
-COLUMNS = (*REQUIRED, "success", "step_index", "tokens_in", "tokens_out", "latency_s")
+COLUMNS = (
+    *REQUIRED,
+    "success",
+    "step_index",
+    "tokens_in",
+    "tokens_out",
+    "latency_s",
+    "observed",
+    "given",
+)
+NOT_OBSERVED = "not observed"
+GIVEN = "given "
 #: Bad rows an import lists one by one; the others are only counted.
 MAX_LISTED = 100
 
@@ -72,8 +93,10 @@ class ImportRow(StrictModel):
     candidate: str = Field(min_length=1)
     role: Literal["planner", "caller", "extractor", "responder"]
     case_id: str = Field(min_length=1)
-    score: float = Field(ge=0.0, le=1.0, allow_inf_nan=False)
+    score: float | None = Field(default=None, ge=0.0, le=1.0, allow_inf_nan=False)
     success: bool | None = None
+    observed: bool = True
+    given: Literal["planner", "caller", "extractor", "responder"] | None = None
     step_index: int = Field(default=0, ge=0)
     tokens_in: int = Field(default=0, ge=0)
     tokens_out: int = Field(default=0, ge=0)
@@ -86,9 +109,23 @@ class ImportRow(StrictModel):
             raise ValueError("has leading or trailing spaces")
         return value
 
+    @model_validator(mode="after")
+    def _scored_when_observed(self) -> ImportRow:
+        if self.observed and self.score is None:
+            raise ValueError("score: missing value (only a row with observed=false may omit it)")
+        if self.given == self.role:
+            raise ValueError(f"given: a step cannot be conditional on its own role {self.role!r}")
+        return self
+
     def record(self, source: str) -> StepRecord:
         """The profile step this row stands for."""
-        success = self.success if self.success is not None else self.score >= 0.5
+        score = self.score if self.score is not None else 0.0
+        success = self.success if self.success is not None else score >= 0.5
+        marker = (
+            ""
+            if self.observed and self.given is None
+            else (NOT_OBSERVED if not self.observed else GIVEN + str(self.given))
+        )
         return StepRecord(
             candidate=self.candidate,
             fingerprint=f"import:{self.candidate}",
@@ -97,8 +134,9 @@ class ImportRow(StrictModel):
             case_id=self.case_id,
             case_hash=f"id:{self.case_id}",
             step_index=self.step_index,
-            success=success,
-            score=self.score,
+            success=success and self.observed,
+            score=score,
+            output=marker,
             tokens_in=self.tokens_in,
             tokens_out=self.tokens_out,
             latency_s=self.latency_s,
@@ -244,13 +282,99 @@ def _repeat_reason(first: int) -> str:
     return f"repeats candidate/role/case_id/step_index of line {first}"
 
 
+def check_names(
+    records: Iterable[StepRecord], candidates: Collection[str], case_ids: Collection[str]
+) -> None:
+    """Raise naming every candidate and case id of ``records`` the project does not know.
+
+    Raises:
+        ConfigError: some candidate or case id is unknown (all of them are named).
+    """
+    known_candidates, known_cases = set(candidates), set(case_ids)
+    bad_candidates: dict[str, None] = {}
+    bad_cases: dict[str, None] = {}
+    for record in records:
+        if record.candidate not in known_candidates:
+            bad_candidates[record.candidate] = None
+        if record.case_id not in known_cases:
+            bad_cases[record.case_id] = None
+    problems = []
+    if bad_candidates:
+        problems.append(
+            f"unknown candidate(s) {_some(bad_candidates)} (the project has "
+            f"{', '.join(sorted(known_candidates))})"
+        )
+    if bad_cases:
+        problems.append(
+            f"unknown case id(s) {_some(bad_cases)} (`rolecast cases --format json` "
+            f"lists the project's {len(known_cases)})"
+        )
+    if problems:
+        raise ConfigError("; ".join(problems) + "; nothing imported")
+
+
+def _some(names: Collection[str], shown: int = 20) -> str:
+    """The first ``shown`` names, and how many more (a file of another project has many)."""
+    first = list(names)[:shown]
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(first) + more
+
+
+def observation(record: StepRecord) -> tuple[bool, str | None]:
+    """``(observed, given role)`` of a stored step; rolecast's own steps are observed."""
+    if not record.source.startswith("import"):
+        return True, None
+    if record.output == NOT_OBSERVED:
+        return False, None
+    if record.output.startswith(GIVEN):
+        return True, record.output.removeprefix(GIVEN)
+    return True, None
+
+
+def imported_outcomes(records: Iterable[StepRecord]) -> dict[tuple[str, str], bool]:
+    """``(role, case_id) -> passed`` for one candidate's imported steps, as a condition.
+
+    True only when every step of the role on the case was observed unconditionally and
+    passed; a failed, unobserved or itself conditional upstream does not meet a condition.
+    """
+    out: dict[tuple[str, str], bool] = {}
+    for r in records:
+        if not r.source.startswith("import"):
+            continue
+        key = (r.role, r.case_id)
+        out[key] = out.get(key, True) and r.success and observation(r) == (True, None)
+    return out
+
+
+def observed_steps(
+    records: Sequence[StepRecord], upstream: Mapping[tuple[str, str], bool]
+) -> list[StepRecord]:
+    """The steps of ``records`` that count as observations.
+
+    A step marked not observed never counts; a step ``given`` a role counts only where
+    ``upstream[(role, case_id)]`` (same candidate) is True.
+    """
+    kept = []
+    for r in records:
+        seen, given = observation(r)
+        if seen and (given is None or upstream.get((given, r.case_id), False)):
+            kept.append(r)
+    return kept
+
+
 def _missing(row: dict[str, Any]) -> str | None:
-    absent = [name for name in REQUIRED if row.get(name) in (None, "")]
+    required = REQUIRED if _truthy(row.get("observed", True)) else REQUIRED[:3]
+    absent = [name for name in required if row.get(name) in (None, "")]
     if absent:
         return f"missing value for {', '.join(absent)}"
-    if isinstance(row["score"], bool):
+    if isinstance(row.get("score"), bool):
         return f"score {row['score']!r} is not a number in [0, 1]"
     return None
+
+
+def _truthy(value: object) -> bool:
+    """Whether an ``observed`` cell reads as true (pydantic validates it properly later)."""
+    return str(value).strip().lower() not in ("false", "0", "no", "f", "n", "off")
 
 
 def _open(path: Path) -> TextIO:
