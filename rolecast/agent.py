@@ -25,7 +25,14 @@ from rolecast.profiles.roles import (
 )
 from rolecast.types import FINISH, Candidate, Tool, ToolCase, canonical_json
 
-__all__ = ["AGENT_ROLES", "AgentStep", "CoalitionRunner", "Trajectory", "judge"]
+__all__ = [
+    "AGENT_ROLES",
+    "JUDGE_VERSION",
+    "AgentStep",
+    "CoalitionRunner",
+    "Trajectory",
+    "judge",
+]
 
 AGENT_ROLES = ("planner", "caller", "responder")
 """The roles an agent cannot run without; the extractor is used when it is assigned."""
@@ -189,6 +196,12 @@ class CoalitionRunner:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+JUDGE_VERSION = "ibm-pass+slots+cosine-1"
+"""Names what :func:`judge` checks. Change it whenever the verdict changes: stored
+end-to-end runs (``rolecast verify``) judged by another version are judged again from
+their stored calls and answer, without running the models again."""
 
 
 def judge(
