@@ -36,6 +36,10 @@ __all__ = [
 ]
 
 
+IMPORTED_TOOLS = "unknown (imported results)"
+"""``tools`` of a coalition whose roles were measured elsewhere: rolecast cannot know them."""
+
+
 class RoleAssignment(StrictModel):
     """The candidate that plays a role, and the prompt it was profiled with."""
 
@@ -218,12 +222,21 @@ def build_coalition_config(
             step_pass=_interval(stats.step_rate),
             metrics={m: _interval(e) for m, e in sorted(stats.metric_estimates.items())},
         )
+    # a role whose numbers come from `rolecast import` was measured by another harness,
+    # with its prompts and tools: claim neither rolecast's prompt nor the built-in tools
+    imported = {
+        r for r, name in chosen.assignment.items() if matrix.stats[(name, r)].source == "import"
+    }
     return CoalitionConfig(
         pipeline=pipeline,
         roles={
-            role: RoleAssignment(candidate=name, prompt_version=prompt_versions[role])
+            role: RoleAssignment(
+                candidate=name,
+                prompt_version="import" if role in imported else prompt_versions[role],
+            )
             for role, name in chosen.assignment.items()
         },
+        tools=IMPORTED_TOOLS if imported else "builtin",
         candidates={name: matrix.candidates[name] for name in names},
         placement=placement,
         budget=budget,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from importlib.resources import files
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -29,6 +30,11 @@ class ProjectConfig(StrictModel):
     subset: int | None = Field(default=None, gt=0)
     budget: Budget = Field(default_factory=Budget)
     candidates: list[Candidate] = Field(min_length=1)
+    surrogate: Literal["observed", "irt"] = Field(
+        default="irt",
+        description="How stored steps predict a coalition: observed 0/1 outcomes, or an "
+        "item-response model's probabilities (fills unobserved cells); see BENCHMARKS.md.",
+    )
 
     @field_validator("pipeline")
     @classmethod

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from rolecast.backends import ChatResult, fingerprint
+from rolecast.backends import ChatResult, Fault, fingerprint
 from rolecast.backends.scripted import ScriptedBackend
+from rolecast.errors import InfrastructureError
 from rolecast.profiles.profiler import profile
 from rolecast.profiles.roles import CallerRole, PlannerRole, ResponderRole
 from rolecast.storage import ProfileStore, resolve_db_url
@@ -137,3 +138,34 @@ def test_responder_uses_similarity_without_loading_minilm(store, monkeypatch):
     )
     assert outcome.generated == expected_steps(role, CASES)
     assert all(r.success for r in store.steps())
+
+
+def test_a_fault_is_never_stored_and_stops_only_that_candidate(store):
+    calls = {"n": 0}
+
+    def fails_after_three(request):
+        calls["n"] += 1
+        if calls["n"] > 3:
+            return ChatResult(text="", error="ConnectError: refused", fault=Fault.CONNECT)
+        return '{"action": "finish"}'
+
+    broken = candidate("scripted-broken", base_url="http://user:pw@10.0.0.9:8000/v1")
+    n = expected_steps(PlannerRole(), CASES)
+    failing, working = Factory(fails_after_three), Factory()
+
+    def factory(cand):
+        return (failing if cand.name == "scripted-broken" else working)(cand)
+
+    with pytest.raises(InfrastructureError) as info:
+        profile(CASES, [broken, candidate()], [PlannerRole()], store, backend_factory=factory)
+    message = str(info.value)
+    assert "candidate scripted-broken at http://10.0.0.9:8000/v1: connect fault" in message
+    assert "pw" not in message and f"{n - 3} step(s) not profiled" in message
+    assert info.value.exit_code == 4
+    assert len(store.steps(candidates=["scripted-broken"])) == 3  # what succeeded is kept
+    assert len(store.steps(candidates=["scripted-a"])) == n  # the other candidate ran
+    assert store.latest_run().status == "failed"
+    assert calls["n"] == 4  # one faulted request, then that server is asked nothing more
+
+    outcome = profile(CASES, [broken], [PlannerRole()], store, backend_factory=Factory())
+    assert (outcome.generated, outcome.reused) == (n - 3, 3)

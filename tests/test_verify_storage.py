@@ -11,11 +11,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pytest
 from _verify import HOLDOUT, Finisher, judge_by_id, plans
 
 from rolecast.agent import JUDGE_VERSION
-from rolecast.backends import ChatResult
+from rolecast.backends import ChatResult, Fault
 from rolecast.backends.scripted import ScriptedBackend
 from rolecast.errors import BackendError
 from rolecast.storage import ProfileStore, resolve_db_url
@@ -144,11 +143,7 @@ def test_a_tool_fault_is_not_stored_and_is_retried(tmp_path: Path) -> None:
 
 
 def test_a_backend_fault_is_not_stored(tmp_path: Path) -> None:
-    if "fault" not in ChatResult.__dataclass_fields__:
-        pytest.skip("ChatResult has no fault field on this branch yet")
-    from rolecast.backends import Fault  # type: ignore[attr-defined]
-
-    down = ChatResult(text="", error="HTTP 503 from the server", fault=next(iter(Fault)))
+    down = ChatResult(text="", error="HTTP 503 from the server", fault=Fault.SERVER)
     with _store(tmp_path) as store:
         outcome = run_plans(
             plans(1)[:1],

@@ -6,7 +6,7 @@ import difflib
 import importlib
 from collections.abc import Sequence
 
-from rolecast.backends._base import Backend, ChatRequest, ChatResult, Message
+from rolecast.backends._base import Backend, ChatRequest, ChatResult, Fault, Message
 from rolecast.errors import ConfigError
 from rolecast.types import Candidate, stable_hash
 
@@ -15,6 +15,7 @@ __all__ = [
     "Backend",
     "ChatRequest",
     "ChatResult",
+    "Fault",
     "Message",
     "check_backend_name",
     "create_backend",

@@ -1,9 +1,21 @@
 """The backend contract: batch-shaped, typed, and explicit about failures.
 
 A backend turns a batch of :class:`ChatRequest` into one :class:`ChatResult` each, in
-order. A single bad generation (a timeout, a server error, a context overflow) is a
-result with ``error`` set, never an exception: the profiler scores it as a failure and
-moves on. Exceptions are for the backend as a whole (missing weights, missing extra).
+order. A single bad generation is a result with ``error`` set, never an exception;
+exceptions are for the backend as a whole (missing weights, missing extra).
+
+Faults are not scores. A result with ``error`` set is one of two things, and the backend
+says which:
+
+* **The model's failure** (``fault is None``): the model answered, but unusably (a
+  context overflow, output the parser rejects). It is scored as a failure and stored.
+* **An infrastructure fault** (``fault`` set to a :class:`Fault` kind): the model never
+  answered (server down, timeout, 5xx after retries, a refused key, a reply that breaks
+  the protocol). It says nothing about the model: callers never score it, never store it
+  as a step, never reuse it, and report it (candidate, where, what) instead.
+
+``fault`` set implies ``error`` set (the detail, secrets masked), so code that only looks
+at :attr:`ChatResult.ok` still treats a fault as "no usable text".
 
 Contract for implementations:
 
@@ -20,11 +32,12 @@ from __future__ import annotations
 import abc
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from rolecast.types import Candidate
 
-__all__ = ["Backend", "ChatRequest", "ChatResult", "Message"]
+__all__ = ["Backend", "ChatRequest", "ChatResult", "Fault", "Message"]
 
 
 @dataclass(frozen=True)
@@ -47,9 +60,30 @@ class ChatRequest:
     """Free-form label carried through to the result (e.g. the step key)."""
 
 
+class Fault(StrEnum):
+    """Why a request got no answer from the model: infrastructure, never a score."""
+
+    CONNECT = "connect"
+    """The server could not be reached (connection refused, DNS, reset)."""
+    TIMEOUT = "timeout"
+    """No complete answer within the timeout (after retries)."""
+    SERVER = "server"
+    """The server kept failing (5xx or 429 after retries)."""
+    AUTH = "auth"
+    """The server refused the credentials (401, 403)."""
+    PROTOCOL = "protocol"
+    """The reply breaks the API's protocol (not JSON, no ``choices``, an error object)."""
+    CLIENT = "client"
+    """The server rejected the request itself (another 4xx: wrong URL, unknown model)."""
+
+
 @dataclass(frozen=True)
 class ChatResult:
-    """What a backend returned for one request."""
+    """What a backend returned for one request.
+
+    ``error`` says what went wrong; ``fault`` is set when it was the infrastructure, not
+    the model (see the module docstring): such a result is never scored or stored.
+    """
 
     text: str
     tokens_in: int = 0
@@ -57,11 +91,21 @@ class ChatResult:
     latency_s: float = 0.0
     error: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    fault: Fault | None = None
+
+    def __post_init__(self) -> None:
+        if self.fault is not None and self.error is None:
+            raise ValueError("a ChatResult with a fault must say what happened in error")
 
     @property
     def ok(self) -> bool:
         """True when the generation produced text without an error."""
         return self.error is None
+
+    @property
+    def faulted(self) -> bool:
+        """True when the infrastructure failed: the result says nothing about the model."""
+        return self.fault is not None
 
 
 class Backend(abc.ABC):

@@ -21,6 +21,16 @@ for servers without auth), ``temperature``, ``seed``, ``max_tokens``. Options:
   is not retried: it becomes that request's error.
 * ``timeout_s`` (default 60): per attempt (connect, read, write).
 
+Faults are not scores (see :mod:`rolecast.backends._base`). A result carries a
+:class:`~rolecast.backends.Fault` when the model never answered: ``connect`` (refused,
+reset, unreachable, after retries), ``timeout`` (after retries, or 408), ``server`` (5xx
+or 429 after retries, or an ``error`` object in a 200 body), ``auth`` (401, 403),
+``protocol`` (a 2xx body that is not JSON or has no ``choices[0].message``), ``client``
+(404, 405, or a URL httpx cannot send to: the endpoint or the served model name is
+wrong). A 400, 413 or 422 stays the model's failure (no fault): the server refused this
+request for this model, typically a prompt over its context length. A valid reply with
+unusable text is the model's failure too.
+
 A result's ``latency_s`` is the time of the attempt that answered (backoff waits are not
 counted); ``extra`` holds ``finish_reason``, ``attempts`` and, for an HTTP error, ``status``.
 
@@ -52,7 +62,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from rolecast._imports import try_import
-from rolecast.backends._base import Backend, ChatRequest, ChatResult
+from rolecast.backends._base import Backend, ChatRequest, ChatResult, Fault
 from rolecast.errors import BackendError
 from rolecast.types import Candidate
 
@@ -60,6 +70,15 @@ __all__ = ["JSON_MODES", "OpenAIHTTPBackend", "build_payload", "parse_response"]
 
 JSON_MODES = ("json_schema", "json_object", "guided_json", "none")
 """Ways to send a request's JSON schema; see the module docstring."""
+
+_STATUS_FAULTS = {
+    401: Fault.AUTH,
+    403: Fault.AUTH,
+    404: Fault.CLIENT,
+    405: Fault.CLIENT,
+    408: Fault.TIMEOUT,
+}
+"""Unretried 4xx statuses that are infrastructure faults; other 4xx are the model's."""
 
 _MAX_BACKOFF_S = 30.0
 _MAX_RETRY_AFTER_S = 60.0
@@ -147,11 +166,17 @@ def build_payload(candidate: Candidate, request: ChatRequest) -> dict[str, Any]:
 def parse_response(body: Any, latency_s: float) -> ChatResult:
     """Turn a chat-completions response body into a result; never raises.
 
-    A body that carries an ``error`` object, or lacks ``choices[0].message``, gives a
-    result with ``error`` set. ``finish_reason`` goes into ``extra``.
+    A body that carries an ``error`` object (fault ``server``), or lacks
+    ``choices[0].message`` (fault ``protocol``), gives a faulted result: the model's
+    answer never arrived. ``finish_reason`` goes into ``extra``.
     """
     if isinstance(body, dict) and body.get("error"):
-        return ChatResult(text="", latency_s=latency_s, error=f"server error: {_error_text(body)}")
+        return ChatResult(
+            text="",
+            latency_s=latency_s,
+            error=f"server error: {_error_text(body)}",
+            fault=Fault.SERVER,
+        )
     try:
         choice = body["choices"][0]
         message = choice["message"]
@@ -168,6 +193,7 @@ def parse_response(body: Any, latency_s: float) -> ChatResult:
             text="",
             latency_s=latency_s,
             error=f"malformed response ({type(exc).__name__}: {exc}): {shape}",
+            fault=Fault.PROTOCOL,
         )
     return ChatResult(
         text=content or "",
@@ -289,6 +315,7 @@ class OpenAIHTTPBackend(Backend):
         payload = build_payload(self.candidate, request)
         attempts = self._options.max_retries + 1
         error = ""
+        fault = Fault.CONNECT
         latency = 0.0
         wait_hint: float | None = None
         for attempt in range(1, attempts + 1):
@@ -301,25 +328,34 @@ class OpenAIHTTPBackend(Backend):
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
                 latency = time.perf_counter() - started
                 error = f"{type(exc).__name__}: {str(exc) or 'no detail'}"
+                fault = (
+                    Fault.TIMEOUT if isinstance(exc, httpx.TimeoutException) else Fault.CONNECT
+                )
                 continue
             except httpx.HTTPError as exc:  # not transient (bad URL, local protocol error)
                 return self._failure(
-                    f"{type(exc).__name__}: {exc}", time.perf_counter() - started, attempt
+                    f"{type(exc).__name__}: {exc}",
+                    time.perf_counter() - started,
+                    attempt,
+                    fault=Fault.CLIENT,
                 )
             latency = time.perf_counter() - started
             status = response.status_code
             if status == 429 or status >= 500:
                 error = f"HTTP {status}: {_response_detail(response)}"
+                fault = Fault.SERVER
                 wait_hint = _retry_after(response)
                 continue
             if status >= 400:
                 detail = f"HTTP {status}: {_response_detail(response)}"
-                return self._failure(detail, latency, attempt, status=status)
+                return self._failure(
+                    detail, latency, attempt, status=status, fault=_STATUS_FAULTS.get(status)
+                )
             try:
                 body = response.json()
             except ValueError:
                 detail = f"HTTP {status} but the body is not JSON: {response.text[:200]!r}"
-                return self._failure(detail, latency, attempt, status=status)
+                return self._failure(detail, latency, attempt, status=status, fault=Fault.PROTOCOL)
             result = parse_response(body, latency)
             return ChatResult(
                 text=result.text,
@@ -328,16 +364,26 @@ class OpenAIHTTPBackend(Backend):
                 latency_s=result.latency_s,
                 error=self._redact(result.error) if result.error else None,
                 extra={**result.extra, "attempts": attempt},
+                fault=result.fault,
             )
-        return self._failure(f"{error} (gave up after {attempts} attempt(s))", latency, attempts)
+        return self._failure(
+            f"{error} (gave up after {attempts} attempt(s))", latency, attempts, fault=fault
+        )
 
     def _failure(
-        self, error: str, latency_s: float, attempts: int, status: int | None = None
+        self,
+        error: str,
+        latency_s: float,
+        attempts: int,
+        status: int | None = None,
+        fault: Fault | None = None,
     ) -> ChatResult:
         extra: dict[str, Any] = {"attempts": attempts}
         if status is not None:
             extra["status"] = status
-        return ChatResult(text="", latency_s=latency_s, error=self._redact(error), extra=extra)
+        return ChatResult(
+            text="", latency_s=latency_s, error=self._redact(error), extra=extra, fault=fault
+        )
 
     def _backoff(self, retry: int, retry_after: float | None) -> float:
         delay = min(self._options.backoff_s * 2 ** (retry - 1), _MAX_BACKOFF_S)

@@ -81,7 +81,7 @@ def main() -> None:
     except RolecastError as exc:
         message = " ".join(str(exc).split())
         print(f"error: {message}", file=sys.stderr)
-        sys.exit(2)
+        sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         print("interrupted; every step stored so far is kept", file=sys.stderr)
         sys.exit(130)

@@ -63,6 +63,7 @@ def run_coalition(
             tools,
             lambda name, arguments: toolset.call(name, arguments, case),
             on_step if progress else None,
+            dialogue=case.history if case is not None else (),
         )
     print_trajectory(trajectory)
     if case is not None:

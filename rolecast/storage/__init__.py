@@ -4,11 +4,13 @@ SQLite by default (zero set-up), PostgreSQL when a team or a scheduled job share
 profiles. See :class:`ProfileStore` for the contract.
 """
 
+from rolecast.storage._bulk import BulkResult
 from rolecast.storage.records import AgentRunRecord, RunRecord, StepKey, StepRecord
 from rolecast.storage.store import ProfileStore, resolve_db_url
 
 __all__ = [
     "AgentRunRecord",
+    "BulkResult",
     "ProfileStore",
     "RunRecord",
     "StepKey",

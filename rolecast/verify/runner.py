@@ -129,11 +129,6 @@ class _Recording(Backend):
         self._inner.close()
 
 
-def is_fault(result: ChatResult) -> bool:
-    """Whether a backend result is an infrastructure fault, not the model's answer."""
-    return bool(getattr(result, "faulted", False))
-
-
 def run_plans(
     plans: Sequence[RunPlan],
     store: ProfileStore,
@@ -213,7 +208,7 @@ def _run_one(
         trajectory = runner.run(case.instruction, toolset.tools(case), call)
     except _ToolFault as exc:
         return f"tool fault: {exc}"
-    faults = [r for r in results if is_fault(r)]
+    faults = [r for r in results if r.faulted]
     if faults:
         return f"backend fault: {faults[0].error}"
     verdict = judge_fn(case, trajectory)
