@@ -139,3 +139,42 @@ def test_bad_holdout_and_format(tmp_path, monkeypatch, capsys):
     code, _, err = cli(monkeypatch, capsys, "verify", "-c", str(project), "--format", "yaml")
     assert_one_line_error(code, err, "--format 'yaml'")
     assert_nothing_written(tmp_path, "project.yaml")
+
+
+def test_budget_runs_zero(tmp_path, monkeypatch, capsys):
+    project = write_project(tmp_path)
+    code, _, err = cli(monkeypatch, capsys, "verify", "-c", str(project), "--budget-runs", "0")
+    assert code == 2
+    assert_one_line_error(code, err, "--budget-runs 0", "at least 1")
+    assert_nothing_written(tmp_path, "project.yaml")
+
+
+def test_budget_runs_spends_the_budget_and_a_rerun_generates_nothing(tmp_path, monkeypatch, capsys):
+    project = _profiled(tmp_path, monkeypatch, capsys)
+    args = (
+        "verify",
+        "-c",
+        str(project),
+        "--budget-runs",
+        "7",
+        "--top-k",
+        "2",
+        "--format",
+        "json",
+        "--holdout",
+        "4",
+    )
+    code, out, err = cli(monkeypatch, capsys, *args)
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["runs"]["generated"] == 7 and report["runs"]["reused"] == 0
+    assert sum(c["measured"]["n"] for c in report["coalitions"]) == 7
+    picks = [c for c in report["coalitions"] if "pick" in c["labels"]]
+    assert len(picks) == 1 and picks[0]["measured"]["n"] >= 1
+    assert report["comparison"]["pick"] == " ".join(
+        f"{r}={n}" for r, n in picks[0]["assignment"].items()
+    )
+    code, out, _ = cli(monkeypatch, capsys, *args)
+    again = json.loads(out)
+    assert again["runs"]["generated"] == 0 and again["runs"]["reused"] == 7
+    assert again["coalitions"] == report["coalitions"]

@@ -125,6 +125,7 @@ def run_verify(
                 named=named,
                 surrogates=surrogate_matrices(matrix, store),
                 progress=update,
+                budget_runs=request.budget_runs,
             )
         report.notes.extend(notes)
     return report
@@ -152,6 +153,15 @@ def verify_command(
         int | None,
         typer.Option("--holdout", help="Run this many held-out cases (default: all)."),
     ] = None,
+    budget_runs: Annotated[
+        int | None,
+        typer.Option(
+            "--budget-runs",
+            help="Spend only this many end-to-end runs, chosen by top-two Thompson sampling "
+            "over every feasible coalition (seeded with the top-k); default: every target "
+            "on every held-out case.",
+        ),
+    ] = None,
     fmt_: Annotated[str, typer.Option("--format", help="table | json")] = "table",
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
@@ -166,6 +176,7 @@ def verify_command(
         coalitions=tuple(coalition or ()),
         coalition_files=tuple(coalition_file or ()),
         holdout=holdout,
+        budget_runs=budget_runs,
     )
     report = run_verify(config, db, subset, request, progress=progress and fmt_ == "table")
     if fmt_ == "json":

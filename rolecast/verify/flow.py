@@ -12,16 +12,17 @@ from pathlib import Path
 
 from rolecast.allocator import ProfileMatrix
 from rolecast.backends import Backend, create_backend
-from rolecast.errors import CaseError, ConfigError
+from rolecast.errors import CaseError, ConfigError, RolecastError
 from rolecast.export import CoalitionConfig, build_coalition_config
 from rolecast.project import ProjectConfig
 from rolecast.storage import ProfileStore
 from rolecast.tools import ToolSet
 from rolecast.types import Candidate, ToolCase
 from rolecast.verify.calibration import CalibrationReport, calibrate, collect_points
-from rolecast.verify.runner import Judge, Progress, RunPlan, run_plans
+from rolecast.verify.runner import AgentSession, Judge, Progress
 from rolecast.verify.summary import VerifyReport, summarize
 from rolecast.verify.targets import (
+    PICK,
     Target,
     choose_targets,
     coalition_from_file,
@@ -158,36 +159,116 @@ def verify(
     judge_fn: Judge | None = None,
     backend_factory: Callable[[Candidate], Backend] = create_backend,
     progress: Progress | None = None,
+    budget_runs: int | None = None,
 ) -> VerifyReport:
     """Run the targets on ``cases`` (reusing stored runs) and report.
 
     ``ranked`` is the search's ranking of coalitions (best first); ``cases`` the held-out
-    cases from :func:`holdout_cases`.
+    cases from :func:`holdout_cases`. Without ``budget_runs`` every target runs every
+    case; with it, :func:`rolecast.selection.budgeted_search` decides which coalition
+    (of every feasible one, the best single model and the named ones) runs which case,
+    and its pick is labelled ``pick`` and compared with the best single model.
     """
     targets = choose_targets(
         ranked, matrix, project.budget, top_k=top_k, named=named, surrogates=surrogates
     )
-    plans = [
-        RunPlan(_config_for(t, matrix, project, store, fingerprints, toolset.source), tuple(cases))
-        for t in targets
+    configs = [
+        _config_for(t, matrix, project, store, fingerprints, toolset.source) for t in targets
     ]
-    outcome = run_plans(
-        plans,
-        store,
-        toolset,
-        judge_fn=judge_fn,
-        backend_factory=backend_factory,
-        progress=progress,
-    )
-    runs = []
-    for plan in plans:
-        stored = {r.case_hash: r for r in store.agent_runs(coalition_keys=[plan.key])}
-        runs.append({c.id: stored[c.content_hash] for c in cases if c.content_hash in stored})
+    session = AgentSession(store, toolset, judge_fn=judge_fn, backend_factory=backend_factory)
+    with session:
+        if budget_runs is None:
+            total, done = len(targets) * len(cases), 0
+            for config in configs:
+                for case in cases:
+                    session.get(config, case)
+                    done += 1
+                    if progress is not None:
+                        progress("verify", done, total)
+            pick_label = None
+        else:
+            more = [
+                t
+                for t in choose_targets(
+                    ranked, matrix, project.budget, top_k=len(ranked), surrogates=surrogates
+                )
+                if t.label not in {known.label for known in targets}
+            ]
+            for t in more:
+                t.labels = []
+            targets += more
+            configs += [
+                _config_for(t, matrix, project, store, fingerprints, toolset.source) for t in more
+            ]
+            pick_label = _budgeted(targets, configs, cases, session, budget_runs, top_k, progress)
+        runs = []
+        for config in configs:
+            stored = session.stored(config)
+            runs.append({c.id: stored[c.content_hash] for c in cases if c.content_hash in stored})
+    if pick_label is not None:  # only the coalitions the budget ran, and the labelled ones
+        kept = [i for i, t in enumerate(targets) if t.labels or runs[i]]
+        targets, runs = [targets[i] for i in kept], [runs[i] for i in kept]
+        for t in targets:
+            if t.label == pick_label:
+                t.labels.insert(0, PICK)
     report = summarize(targets, runs, [c.id for c in cases], surrogate=matrix.surrogate)
+    outcome = session.outcome
     report.generated, report.reused = outcome.generated, outcome.reused
     report.rejudged, report.faults = outcome.rejudged, outcome.faults
     report.fault_messages = outcome.fault_messages
+    if budget_runs is not None:
+        report.notes.append(
+            f"--budget-runs {budget_runs}: top-two Thompson sampling over "
+            f"{len(configs)} coalition(s), seeded with the top {top_k} (rolecast.selection)"
+        )
     return report
+
+
+def _budgeted(
+    targets: Sequence[Target],
+    configs: Sequence[CoalitionConfig],
+    cases: Sequence[ToolCase],
+    session: AgentSession,
+    budget_runs: int,
+    top_k: int,
+    progress: Progress | None,
+) -> str:
+    """Spend ``budget_runs`` end-to-end runs with :func:`rolecast.selection.budgeted_search`.
+
+    Stored runs are reused (a rerun with the same budget generates none). Returns the
+    pick's label.
+
+    Raises:
+        RolecastError: a run hit an infrastructure fault (runs stored so far are kept).
+    """
+    from rolecast.selection import budgeted_search, label
+
+    by_label = {t.label: config for t, config in zip(targets, configs, strict=True)}
+    by_id = {case.id: case for case in cases}
+    used = 0
+
+    def run(assignment: dict[str, str], case_id: str) -> bool:
+        nonlocal used
+        record = session.get(by_label[label(assignment)], by_id[case_id])
+        if record is None:
+            raise RolecastError(
+                f"end-to-end run of {label(assignment)} on {case_id} hit an infrastructure "
+                f"fault ({session.outcome.fault_messages[-1]}); the runs stored so far are "
+                f"kept: run verify again when it is fixed"
+            )
+        used += 1
+        if progress is not None:
+            progress("verify (budget)", used, budget_runs)
+        return record.success
+
+    result = budgeted_search(
+        [(t.assignment, t.evaluation.accuracy.mean) for t in targets],
+        [case.id for case in cases],
+        run,
+        budget_runs,
+        top_k=max(top_k, 1),
+    )
+    return label(result.best)
 
 
 def project_calibration(

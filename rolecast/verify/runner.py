@@ -9,6 +9,7 @@ run is counted as a fault and not stored, so the next verify tries it again.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,7 @@ from rolecast.tools import ToolSet
 from rolecast.types import Candidate, ToolCase, stable_hash
 
 __all__ = [
+    "AgentSession",
     "Judge",
     "RunOutcome",
     "RunPlan",
@@ -108,10 +110,11 @@ class _ToolFault(Exception):
 class _Recording(Backend):
     """Passes requests through and keeps every result, so faults can be found afterwards."""
 
-    def __init__(self, inner: Backend, results: list[ChatResult]) -> None:
+    def __init__(self, inner: Backend, results: list[ChatResult], owns: bool = True) -> None:
         super().__init__(inner.candidate)
         self._inner = inner
         self._results = results
+        self._owns = owns
 
     @property
     def batch_size(self) -> int:
@@ -125,8 +128,106 @@ class _Recording(Backend):
         return out
 
     def close(self) -> None:
-        """Close the wrapped backend."""
-        self._inner.close()
+        """Close the wrapped backend, unless a session owns it."""
+        if self._owns:
+            self._inner.close()
+
+
+class AgentSession:
+    """Runs coalitions on cases as agents, reusing stored runs; one per verify.
+
+    The models of the coalition run last stay loaded, and a model the next coalition
+    shares is not loaded again; models it does not use are closed first, so no more than
+    one coalition's models (which fit the budget) are in memory at once.
+    """
+
+    def __init__(
+        self,
+        store: ProfileStore,
+        toolset: ToolSet,
+        *,
+        judge_fn: Judge | None = None,
+        backend_factory: Callable[[Candidate], Backend] = create_backend,
+    ) -> None:
+        self.store, self.toolset = store, toolset
+        self.judge_fn = judge_fn or default_judge()
+        self.outcome = RunOutcome()
+        self._factory = backend_factory
+        self._backends: dict[str, Backend] = {}
+        self._results: list[ChatResult] = []  # what the backends returned in the current run
+        self._stored: dict[str, dict[str, AgentRunRecord]] = {}
+        self._runner: tuple[str, CoalitionRunner] | None = None
+
+    def stored(self, config: CoalitionConfig) -> dict[str, AgentRunRecord]:
+        """The stored runs of a coalition by case hash (read once per coalition)."""
+        key = coalition_key(config)
+        if key not in self._stored:
+            runs = self.store.agent_runs(coalition_keys=[key])
+            self._stored[key] = {r.case_hash: r for r in runs}
+        return self._stored[key]
+
+    def get(
+        self, config: CoalitionConfig, case: ToolCase, *, generate: bool = True
+    ) -> AgentRunRecord | None:
+        """The coalition's judged run on ``case``: stored, or run, judged and stored now.
+
+        None when it is not stored and ``generate`` is False, or when the run hit an
+        infrastructure fault (counted in :attr:`outcome`, not stored).
+        """
+        stored = self.stored(config)
+        record = stored.get(case.content_hash)
+        if record is not None:
+            self.outcome.reused += 1
+            if record.judge_version != JUDGE_VERSION:
+                record = _rejudge(self.store, record, case, self.judge_fn)
+                stored[case.content_hash] = record
+                self.outcome.rejudged += 1
+            return record
+        if not generate:
+            return None
+        self._results.clear()
+        made = _run_one(
+            self._runner_for(config), config, case, self.toolset, self.judge_fn, self._results
+        )
+        if isinstance(made, str):
+            self.outcome.faults += 1
+            self.outcome.fault_messages.append(f"{case.id}: {made}")
+            return None
+        if not self.store.add_agent_run(made):  # another verify stored it meanwhile
+            made = self.store.agent_runs(
+                coalition_keys=[made.coalition_key], case_hashes=[made.case_hash]
+            )[0]
+        stored[case.content_hash] = made
+        self.outcome.generated += 1
+        return made
+
+    def _runner_for(self, config: CoalitionConfig) -> CoalitionRunner:
+        key = coalition_key(config)
+        if self._runner is not None and self._runner[0] == key:
+            return self._runner[1]
+        for name in [n for n in self._backends if n not in config.candidates]:
+            self._backends.pop(name).close()
+        runner = CoalitionRunner(config, backend_factory=self._shared)
+        self._runner = (key, runner)
+        return runner
+
+    def _shared(self, candidate: Candidate) -> Backend:
+        if candidate.name not in self._backends:
+            self._backends[candidate.name] = self._factory(candidate)
+        return _Recording(self._backends[candidate.name], self._results, owns=False)
+
+    def close(self) -> None:
+        """Free every loaded model."""
+        for backend in self._backends.values():
+            backend.close()
+        self._backends.clear()
+        self._runner = None
+
+    def __enter__(self) -> AgentSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def run_plans(
@@ -144,53 +245,22 @@ def run_plans(
     ``limit`` caps the runs generated (stored runs are free). Stored runs judged by an
     older judge are judged again from their stored calls and answer (no model runs).
     """
-    judge_fn = judge_fn or default_judge()
-    outcome = RunOutcome()
     total = sum(len(plan.cases) for plan in plans)
     done = 0
-    results: list[ChatResult] = []  # what the backends returned during the current run
-    for plan in plans:
-        key = plan.key
-        stored = {r.case_hash: r for r in store.agent_runs(coalition_keys=[key])}
-        todo = [case for case in plan.cases if case.content_hash not in stored]
-        for case in plan.cases:
-            record = stored.get(case.content_hash)
-            if record is None:
-                continue
-            outcome.reused += 1
-            done += 1
-            if record.judge_version != JUDGE_VERSION:
-                _rejudge(store, record, case, judge_fn)
-                outcome.rejudged += 1
-        if progress is not None:
-            progress("verify", done, total)
-        if not todo or (limit is not None and outcome.generated >= limit):
-            continue
-        runner = CoalitionRunner(
-            plan.config, backend_factory=lambda c: _Recording(backend_factory(c), results)
-        )
-        with runner:
-            for case in todo:
-                if limit is not None and outcome.generated >= limit:
-                    break
-                results.clear()
-                record_or_fault = _run_one(runner, plan, key, case, toolset, judge_fn, results)
-                if isinstance(record_or_fault, str):
-                    outcome.faults += 1
-                    outcome.fault_messages.append(f"{case.id}: {record_or_fault}")
-                else:
-                    store.add_agent_run(record_or_fault)
-                    outcome.generated += 1
+    with AgentSession(store, toolset, judge_fn=judge_fn, backend_factory=backend_factory) as run:
+        for plan in plans:
+            for case in plan.cases:
+                allowed = limit is None or run.outcome.generated < limit
+                run.get(plan.config, case, generate=allowed)
                 done += 1
                 if progress is not None:
                     progress("verify", done, total)
-    return outcome
+        return run.outcome
 
 
 def _run_one(
     runner: CoalitionRunner,
-    plan: RunPlan,
-    key: str,
+    config: CoalitionConfig,
     case: ToolCase,
     toolset: ToolSet,
     judge_fn: Judge,
@@ -212,9 +282,8 @@ def _run_one(
     if faults:
         return f"backend fault: {faults[0].error}"
     verdict = judge_fn(case, trajectory)
-    config = plan.config
     return AgentRunRecord(
-        coalition_key=key,
+        coalition_key=coalition_key(config),
         case_hash=case.content_hash,
         case_id=case.id,
         assignment={role: a.candidate for role, a in config.roles.items()},
@@ -236,12 +305,15 @@ def _run_one(
     )
 
 
-def _rejudge(store: ProfileStore, record: AgentRunRecord, case: ToolCase, judge_fn: Judge) -> None:
+def _rejudge(
+    store: ProfileStore, record: AgentRunRecord, case: ToolCase, judge_fn: Judge
+) -> AgentRunRecord:
     trajectory = Trajectory(case.instruction, answer=record.answer, stopped=record.stopped)
     trajectory.calls = [(str(name), dict(arguments)) for name, arguments in record.calls]
-    verdict = judge_fn(case, trajectory)
-    store.rejudge_agent_run(
-        record.coalition_key, record.case_hash, _jsonable(verdict), JUDGE_VERSION
+    verdict = _jsonable(judge_fn(case, trajectory))
+    store.rejudge_agent_run(record.coalition_key, record.case_hash, verdict, JUDGE_VERSION)
+    return dataclasses.replace(
+        record, verdict=verdict, success=bool(verdict.get("success")), judge_version=JUDGE_VERSION
     )
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from rolecast.profiles.stats import Estimate, is_tie, paired_difference, wilson_interval
 from rolecast.storage import AgentRunRecord
-from rolecast.verify.targets import BEST_SINGLE, Target
+from rolecast.verify.targets import BEST_SINGLE, PICK, Target
 
 __all__ = ["Comparison", "Measured", "VerifyReport", "measure", "summarize"]
 
@@ -132,9 +132,11 @@ def summarize(
     case_ids: Sequence[str],
     surrogate: str = "observed",
 ) -> VerifyReport:
-    """Measure every target and compare the pick (the first ``top-1``) with the baseline."""
+    """Measure every target; compare the pick (``pick``, else ``top-1``) with the baseline."""
     measured = [measure(t, runs, case_ids) for t, runs in zip(targets, runs_by_target, strict=True)]
-    pick = next((m for m in measured if "top-1" in m.target.labels), None)
+    pick = next((m for m in measured if PICK in m.target.labels), None) or next(
+        (m for m in measured if "top-1" in m.target.labels), None
+    )
     single = next((m for m in measured if BEST_SINGLE in m.target.labels), None)
     comparison = compare(pick, single) if pick is not None and single is not None else None
     return VerifyReport(list(case_ids), measured, comparison, surrogate=surrogate)

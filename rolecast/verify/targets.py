@@ -20,6 +20,7 @@ from rolecast.types import Budget
 
 __all__ = [
     "BEST_SINGLE",
+    "PICK",
     "Target",
     "best_single_model",
     "choose_targets",
@@ -30,6 +31,8 @@ __all__ = [
 
 BEST_SINGLE = "best single model"
 """The label of the single-model baseline."""
+PICK = "pick"
+"""The label of the budgeted search's pick (``--budget-runs``)."""
 
 
 @dataclass
