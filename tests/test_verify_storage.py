@@ -16,7 +16,7 @@ from _verify import HOLDOUT, Finisher, judge_by_id, plans
 from rolecast.agent import JUDGE_VERSION
 from rolecast.backends import ChatResult, Fault
 from rolecast.backends.scripted import ScriptedBackend
-from rolecast.errors import BackendError
+from rolecast.errors import ToolError
 from rolecast.storage import ProfileStore, resolve_db_url
 from rolecast.tools import BuiltinTools, ToolSet
 from rolecast.verify import coalition_key, run_plans
@@ -112,7 +112,7 @@ class _DownTools(ToolSet):
         return BuiltinTools().tools(case)
 
     def call(self, name: str, arguments: dict[str, Any], case=None) -> Any:
-        raise BackendError("tool server at 127.0.0.1:9 refused the connection")
+        raise ToolError("tool server at 127.0.0.1:9 refused the connection")
 
 
 def test_a_tool_fault_is_not_stored_and_is_retried(tmp_path: Path) -> None:
@@ -201,8 +201,12 @@ from rolecast.storage import ProfileStore, resolve_db_url
 from rolecast.tools import BuiltinTools
 from rolecast.verify import run_plans
 
+from rolecast.backends import registered
+
 responder = Finisher(hang_at_call=5)  # each run is two calls (plan: finish; answer)
-with ProfileStore(resolve_db_url({db!r})) as store:
+with registered("scripted", "rolecast.backends.scripted:ScriptedBackend"), ProfileStore(
+    resolve_db_url({db!r})
+) as store:
     run_plans(plans(3), store, BuiltinTools(), judge_fn=judge_by_id([]),
               backend_factory=lambda c: ScriptedBackend(c, responder))
 """

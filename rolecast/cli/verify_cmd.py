@@ -105,7 +105,7 @@ def run_verify(
             f"no profile database at {url.removeprefix('sqlite:///')}: run `rolecast profile` "
             f"(or `rolecast quickstart`) first, or point --db at one"
         )
-    toolset = open_tools(getattr(project, "tools", "builtin"))
+    toolset = open_tools(project.tools if project.tools is not None else "builtin")
     with open_store(db) as store, toolset:
         matrix, fingerprints = make_matrix(store, project, selection.profile)
         result = search(matrix, project.budget)

@@ -17,6 +17,7 @@ from rolecast.export import CoalitionConfig, build_coalition_config
 from rolecast.project import ProjectConfig
 from rolecast.storage import ProfileStore
 from rolecast.tools import ToolSet
+from rolecast.tools.spec import ToolsSpec
 from rolecast.types import Candidate, ToolCase
 from rolecast.verify.calibration import CalibrationReport, calibrate, collect_points
 from rolecast.verify.runner import AgentSession, Judge, Progress
@@ -125,7 +126,7 @@ def _config_for(
     project: ProjectConfig,
     store: ProfileStore,
     fingerprints: Mapping[str, str],
-    tools: str,
+    tools: ToolsSpec | None,
 ) -> CoalitionConfig:
     from rolecast.workflow import roles_of
 
@@ -140,8 +141,9 @@ def _config_for(
         database=store.url,
         fingerprints=dict(fingerprints),
         study=None,
+        tools=tools,
     )
-    return config.model_copy(update={"tools": tools})
+    return config
 
 
 def verify(
@@ -172,9 +174,7 @@ def verify(
     targets = choose_targets(
         ranked, matrix, project.budget, top_k=top_k, named=named, surrogates=surrogates
     )
-    configs = [
-        _config_for(t, matrix, project, store, fingerprints, toolset.source) for t in targets
-    ]
+    configs = [_config_for(t, matrix, project, store, fingerprints, project.tools) for t in targets]
     session = AgentSession(store, toolset, judge_fn=judge_fn, backend_factory=backend_factory)
     with session:
         if budget_runs is None:
@@ -198,7 +198,7 @@ def verify(
                 t.labels = []
             targets += more
             configs += [
-                _config_for(t, matrix, project, store, fingerprints, toolset.source) for t in more
+                _config_for(t, matrix, project, store, fingerprints, project.tools) for t in more
             ]
             pick_label = _budgeted(targets, configs, cases, session, budget_runs, top_k, progress)
         runs = []

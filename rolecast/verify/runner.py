@@ -2,9 +2,9 @@
 
 A run is keyed like a step (:func:`coalition_key` and the case's content hash), so a run
 already in the store is never generated again and a kill between runs loses only the one
-in flight. An infrastructure fault (a backend result flagged as a fault, or a tool set
-that raises :class:`~rolecast.errors.RolecastError`) says nothing about the models: the
-run is counted as a fault and not stored, so the next verify tries it again.
+in flight. An infrastructure fault (a backend result flagged as a fault, or a tool set or
+server that raises :class:`~rolecast.errors.InfrastructureError`) says nothing about the
+models: the run is counted as a fault and not stored, so the next verify tries it again.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from rolecast.agent import JUDGE_VERSION, CoalitionRunner, Trajectory, judge
+from rolecast.agent import JUDGE_VERSION, CoalitionRunner, Trajectory, judge, run_case
 from rolecast.backends import Backend, ChatRequest, ChatResult, create_backend
-from rolecast.errors import RolecastError
+from rolecast.errors import InfrastructureError
 from rolecast.export import CoalitionConfig
 from rolecast.storage import AgentRunRecord, ProfileStore
 from rolecast.tools import ToolSet
@@ -55,7 +55,7 @@ def coalition_key(config: CoalitionConfig) -> str:
                 }
                 for role, assignment in config.roles.items()
             },
-            "tools": config.tools,
+            "tools": config.tools.describe(),
             "max_steps": config.max_steps,
         },
         32,
@@ -101,10 +101,6 @@ def default_judge() -> Judge:
         return cache["f"](a, b)
 
     return lambda case, trajectory: judge(case, trajectory, similarity)
-
-
-class _ToolFault(Exception):
-    """A tool set's infrastructure failure, carried out of the agent loop."""
 
 
 class _Recording(Backend):
@@ -267,17 +263,10 @@ def _run_one(
     results: list[ChatResult],
 ) -> AgentRunRecord | str:
     """One agent run: the stored record, or the fault's message when the infrastructure failed."""
-
-    def call(name: str, arguments: dict[str, Any]) -> Any:
-        try:
-            return toolset.call(name, arguments, case)
-        except RolecastError as exc:  # the tool's server, not the model
-            raise _ToolFault(str(exc)) from None
-
     try:
-        trajectory = runner.run(case.instruction, toolset.tools(case), call)
-    except _ToolFault as exc:
-        return f"tool fault: {exc}"
+        trajectory = run_case(runner, case, toolset)
+    except InfrastructureError as exc:  # a tool server (or a model server) failed as a whole
+        return f"infrastructure fault: {exc}"
     faults = [r for r in results if r.faulted]
     if faults:
         return f"backend fault: {faults[0].error}"
@@ -301,7 +290,7 @@ def _run_one(
         tokens_in=sum(r.tokens_in for r in results),
         tokens_out=sum(r.tokens_out for r in results),
         latency_s=round(sum(step.latency_s for step in trajectory.steps), 4),
-        tools=config.tools,
+        tools=toolset.source[:200],
     )
 
 
