@@ -1,8 +1,7 @@
-"""`rolecast search` and `rolecast export`."""
+"""`rolecast search` (and the search that `rolecast export` runs first)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -27,6 +26,14 @@ CostOption = Annotated[
 TopOption = Annotated[
     int, typer.Option("--top", min=1, help="How many of the best coalitions to list (top-k).")
 ]
+SurrogateOption = Annotated[
+    str | None,
+    typer.Option(
+        "--surrogate",
+        help="observed (0/1 outcomes) or irt (item-response probabilities); "
+        "default: the project's (irt).",
+    ),
+]
 StudyOption = Annotated[
     str | None,
     typer.Option(
@@ -36,15 +43,28 @@ StudyOption = Annotated[
 
 
 def run_search(
-    config, db, subset, gpu_memory_gb, cost_per_1k, top, study_db, show=True, progress=True
+    config,
+    db,
+    subset,
+    gpu_memory_gb,
+    cost_per_1k,
+    top,
+    study_db,
+    show=True,
+    progress=True,
+    surrogate=None,
 ):
     """Load, search, print; returns (result, matrix, project, store, fingerprints)."""
+    from rolecast.allocator.surrogate import SURROGATES
     from rolecast.config import parse_model
+    from rolecast.errors import ConfigError
     from rolecast.project import load_project
     from rolecast.search import search, study_storage
     from rolecast.types import Budget
     from rolecast.workflow import make_matrix, select_cases
 
+    if surrogate is not None and surrogate not in SURROGATES:  # before any store is opened
+        raise ConfigError(f"--surrogate {surrogate!r}: choose one of {', '.join(SURROGATES)}")
     project, _ = load_project(config)
     overrides = {
         k: v
@@ -57,7 +77,7 @@ def run_search(
     selection = select_cases(project, subset)
     store = open_store(db)
     storage = study_storage(study_db) if study_db else None
-    matrix, fingerprints = make_matrix(store, project, selection.profile)
+    matrix, fingerprints = make_matrix(store, project, selection.profile, surrogate)
     with progress_bar(show and progress) as update:
         result = search(
             matrix,
@@ -68,8 +88,9 @@ def run_search(
         )
     if show:
         console.print(
-            f"exact search: best of {result.space_size:,} coalition(s) proven "
-            f"({result.n_scored:,} scored, the rest bounded away) in {result.seconds:.2f}s; "
+            f"exact search (surrogate {matrix.surrogate}): the best of "
+            f"{result.space_size:,} coalition(s), proven ({result.n_scored:,} scored, the rest "
+            f"bounded away) in {result.seconds:.2f}s; "
             f"budget {project.budget.model_dump(exclude_none=True)}"
         )
         console.print(
@@ -99,33 +120,10 @@ def search_command(
     cost_per_1k: CostOption = None,
     top: TopOption = 10,
     study_db: StudyOption = None,
+    surrogate: SurrogateOption = None,
 ) -> None:
     """Find the most accurate coalition within the budget; print ranking, ties, Pareto front."""
-    _, _, _, store, _ = run_search(config, db, subset, gpu_memory_gb, cost_per_1k, top, study_db)
-    store.close()
-
-
-def export(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the coalition.")] = Path(
-        "coalition.yaml"
-    ),
-    config: ConfigOption = None,
-    db: DbOption = None,
-    subset: SubsetOption = None,
-    gpu_memory_gb: MemoryOption = None,
-    cost_per_1k: CostOption = None,
-    top: TopOption = 10,
-    study_db: StudyOption = None,
-) -> None:
-    """Search, then write the chosen coalition as coalition.yaml."""
-    from rolecast.export import write_coalition
-    from rolecast.workflow import coalition_from_search
-
-    result, matrix, project, store, fingerprints = run_search(
-        config, db, subset, gpu_memory_gb, cost_per_1k, top, study_db
+    _, _, _, store, _ = run_search(
+        config, db, subset, gpu_memory_gb, cost_per_1k, top, study_db, surrogate=surrogate
     )
-    with store:
-        path = write_coalition(
-            coalition_from_search(result, matrix, project, store, fingerprints), out
-        )
-    console.print(f"wrote {escape(str(path))}")
+    store.close()
