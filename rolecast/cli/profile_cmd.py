@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -176,27 +175,31 @@ def import_results(
     ] = None,
 ) -> None:
     """Store results measured elsewhere (docs/import-format.md) so search can use them."""
-    from rolecast.profiles.imports import check_names, read_results
+    from rolecast.profiles.imports import ResultStream, check_names, import_results
 
-    records, skipped = read_results(path)
-    if config is not None:  # before the store is opened: a mistake writes nothing
+    results = ResultStream(path)  # a missing file or bad header fails before the store opens
+    if config is not None:  # a first streaming pass, before the store opens: nothing written
         from rolecast.project import load_project
         from rolecast.workflow import select_cases
 
         project, _ = load_project(config)
         case_ids = [case.id for case in select_cases(project).loaded.cases]
-        check_names(records, [c.name for c in project.candidates], case_ids)
-    for problem in skipped:
-        console.print(
-            f"[yellow]skipped[/yellow] {escape(str(problem))}", highlight=False, soft_wrap=True
-        )
+        check_names((r for _, r in results), [c.name for c in project.candidates], case_ids)
+        results = ResultStream(path)
     with open_store(db) as store:
-        run_id = store.start_run(f"import {path}", {"file": path})
-        written = store.add_steps(dataclasses.replace(record, run_id=run_id) for record in records)
-        store.finish_run(run_id, n_generated=written, n_reused=0)
+        summary = import_results(store, results)
+    for problem in summary.skipped:
+        console.print(
+            f"[yellow]skipped[/yellow] {escape(str(problem))}",
+            highlight=False,
+            soft_wrap=True,
+            emoji=False,  # "results.csv:100:" is a line number, not the 💯 emoji
+        )
+    if summary.n_skipped > len(summary.skipped):
+        console.print(f"[yellow]… and {summary.n_skipped - len(summary.skipped)} more[/yellow]")
     console.print(
-        f"imported {written} step(s) from {escape(str(path))} as run {run_id}; "
-        f"skipped {len(skipped)}"
+        f"imported {summary.written} step(s) from {escape(str(path))} as run "
+        f"{summary.run_id}; skipped {summary.n_skipped}"
     )
 
 

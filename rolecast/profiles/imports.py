@@ -28,31 +28,41 @@ output): ``""`` observed, ``"not observed"``, or ``"given <role>"``; :func:`obse
 reads it back and :func:`observed_steps` resolves a case's steps against their upstream.
 A bad row (unknown role or column, a missing value, a score that is not a number in
 [0, 1], a repeated candidate/role/case/step) is skipped as ``file:line: reason``; a file
-with no valid row raises :class:`ConfigError`.
+with no valid row raises :class:`ConfigError`. :func:`import_results` streams a file of
+any size into the store in one transaction (bounded memory, nothing half-written);
+:func:`read_results` reads a small one into memory.
 """
 
 from __future__ import annotations
 
 import csv
-import io
-from collections.abc import Collection, Iterable, Mapping, Sequence
+import json
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from rolecast.config import describe_validation_error, load_jsonl, read_text
+from rolecast.config import describe_validation_error
 from rolecast.errors import ConfigError
 from rolecast.profiles.loaders import Skipped
 from rolecast.storage.records import StepRecord
 from rolecast.types import StrictModel
 
+if TYPE_CHECKING:
+    from rolecast.storage import ProfileStore
+
 __all__ = [
     "COLUMNS",
+    "MAX_LISTED",
     "REQUIRED",
     "ROLES",
     "ImportRow",
+    "ImportSummary",
+    "ResultStream",
     "check_names",
+    "import_results",
     "imported_outcomes",
     "observation",
     "observed_steps",
@@ -73,6 +83,8 @@ COLUMNS = (
 )
 NOT_OBSERVED = "not observed"
 GIVEN = "given "
+#: Bad rows an import lists one by one; the others are only counted.
+MAX_LISTED = 100
 
 
 class ImportRow(StrictModel):
@@ -132,56 +144,142 @@ class ImportRow(StrictModel):
         )
 
 
+class ResultStream:
+    """The rows of one results file, read once and in order, in bounded memory.
+
+    Opening reads up to the first valid row, so whole-file problems (missing file, wrong
+    suffix, bad CSV header, no valid row before the end) raise before anything else is
+    touched. Iterating yields ``(line, step)`` for every valid row; bad rows are counted
+    and the first :data:`MAX_LISTED` kept in :attr:`skipped`. Repeated step keys are not
+    detected here (the store finds them without holding every key in memory).
+
+    Raises:
+        ConfigError: the file is missing, has another suffix, is not UTF-8, its CSV
+            header lacks a required column or names an unknown one, or no row is valid.
+    """
+
+    def __init__(self, path: str | Path, *, max_listed: int | None = MAX_LISTED) -> None:
+        self.path = Path(path)
+        self._max_listed = max_listed
+        suffix = self.path.suffix.lower()
+        if suffix not in (".csv", ".jsonl"):
+            raise ConfigError(f"{self.path}: results to import must be a .csv or .jsonl file")
+        #: ``source`` of the steps: ``import:<file name>``.
+        self.source = f"import:{self.path.name}"
+        #: The first problems, in line order; :attr:`n_skipped` counts all of them.
+        self.skipped: list[Skipped] = []
+        self.n_skipped = 0
+        self.n_valid = 0
+        rows = _csv_rows(self.path) if suffix == ".csv" else _jsonl_rows(self.path)
+        self._records = self._validated(rows)
+        self._first = next(self._records, None)  # reads the header and up to one valid row
+        if self._first is None:
+            self._no_valid_row()
+
+    def __iter__(self) -> Iterator[tuple[int, StepRecord]]:
+        first, self._first = self._first, None
+        if first is None:
+            raise ConfigError(f"{self.path}: a results file can be read only once")
+        yield first
+        yield from self._records
+
+    def skip(self, line: int, reason: str) -> None:
+        """Count a bad row; keep it while fewer than ``max_listed`` are kept."""
+        self.n_skipped += 1
+        if self._max_listed is None or len(self.skipped) < self._max_listed:
+            self.skipped.append(Skipped(self.source, f"{self.path.name}:{line}", reason))
+
+    def _validated(
+        self, rows: Iterator[tuple[int, dict[str, Any] | str]]
+    ) -> Iterator[tuple[int, StepRecord]]:
+        for line, row in rows:
+            if isinstance(row, str):  # a JSON Lines parse error or a CSV shape problem
+                self.skip(line, row)
+                continue
+            if not isinstance(row, dict):
+                self.skip(line, "not a JSON object")
+                continue
+            reason = _missing(row)
+            if reason is None:
+                try:
+                    parsed = ImportRow.model_validate(row)
+                except ValidationError as exc:
+                    reason = describe_validation_error(exc, ImportRow)
+            if reason is not None:
+                self.skip(line, reason)
+                continue
+            self.n_valid += 1
+            yield line, parsed.record(self.source)
+
+    def _no_valid_row(self) -> None:
+        first = f"; first problem: {self.skipped[0]}" if self.skipped else ""
+        raise ConfigError(f"{self.path}: no valid result rows{first}")
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """What :func:`import_results` stored and what it skipped."""
+
+    run_id: int
+    written: int
+    n_skipped: int
+    skipped: tuple[Skipped, ...]  # the first MAX_LISTED problems, in line order
+
+
+def import_results(
+    store: ProfileStore, results: ResultStream, *, chunk_size: int = 5000
+) -> ImportSummary:
+    """Stream a results file into ``store`` as one run, in one transaction.
+
+    Memory stays bounded whatever the file size (rows go to the database in chunks of
+    ``chunk_size``); a row repeating the candidate/role/case_id/step_index of an earlier
+    one is skipped; nothing is written unless the whole file was read.
+    """
+    path = results.path
+    outcome = store.import_steps(
+        results, label=f"import {path}", config={"file": str(path)}, chunk_size=chunk_size
+    )
+    repeats = [
+        Skipped(results.source, f"{path.name}:{line}", _repeat_reason(first))
+        for line, first in outcome.duplicates
+    ]
+    skipped = sorted(
+        [*results.skipped, *repeats], key=lambda s: int(s.record.rsplit(":", 1)[1])
+    )[:MAX_LISTED]
+    return ImportSummary(
+        run_id=outcome.run_id,
+        written=outcome.written,
+        n_skipped=results.n_skipped + outcome.n_duplicates,
+        skipped=tuple(skipped),
+    )
+
+
 def read_results(path: str | Path) -> tuple[list[StepRecord], list[Skipped]]:
-    """Read a ``.csv`` or ``.jsonl`` file of per-step results.
+    """Read a ``.csv`` or ``.jsonl`` file of per-step results into memory.
+
+    For small files and tests; :func:`import_results` stores a file of any size. Every
+    bad row is returned (not only the first :data:`MAX_LISTED`), in line order.
 
     Raises:
         ConfigError: the file is missing, has another suffix, its CSV header lacks a
             required column or names an unknown one, or no row is valid.
     """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        rows = _csv_rows(path)
-    elif suffix == ".jsonl":
-        rows = [
-            (line, str(value).split(": ", 1)[-1] if isinstance(value, ConfigError) else value)
-            for line, value in load_jsonl(path)
-        ]
-    else:
-        raise ConfigError(f"{path}: results to import must be a .csv or .jsonl file")
-    source = f"import:{path.name}"
+    stream = ResultStream(path, max_listed=None)
     records: list[StepRecord] = []
-    skipped: list[Skipped] = []
     first_line: dict[tuple[str, str, str, int], int] = {}
-    for line, row in rows:
-        where = f"{path.name}:{line}"
-        if isinstance(row, str):  # a JSON Lines parse error
-            skipped.append(Skipped(source, where, row))
-            continue
-        if not isinstance(row, dict):
-            skipped.append(Skipped(source, where, "not a JSON object"))
-            continue
-        reason = _missing(row)
-        if reason is None:
-            try:
-                parsed = ImportRow.model_validate(row)
-            except ValidationError as exc:
-                reason = describe_validation_error(exc, ImportRow)
-        if reason is not None:
-            skipped.append(Skipped(source, where, reason))
-            continue
-        key = (parsed.candidate, parsed.role, parsed.case_id, parsed.step_index)
+    for line, record in stream:
+        key = (record.candidate, record.role, record.case_id, record.step_index)
         if key in first_line:
-            reason = f"repeats candidate/role/case_id/step_index of line {first_line[key]}"
-            skipped.append(Skipped(source, where, reason))
+            stream.skip(line, _repeat_reason(first_line[key]))
             continue
         first_line[key] = line
-        records.append(parsed.record(source))
-    if not records:
-        first = f"; first problem: {skipped[0]}" if skipped else ""
-        raise ConfigError(f"{path}: no valid result rows{first}")
+        records.append(record)
+    skipped = sorted(stream.skipped, key=lambda s: int(s.record.rsplit(":", 1)[1]))
     return records, skipped
+
+
+def _repeat_reason(first: int) -> str:
+    return f"repeats candidate/role/case_id/step_index of line {first}"
 
 
 def check_names(
@@ -203,16 +301,23 @@ def check_names(
     problems = []
     if bad_candidates:
         problems.append(
-            f"unknown candidate(s) {', '.join(bad_candidates)} (the project has "
+            f"unknown candidate(s) {_some(bad_candidates)} (the project has "
             f"{', '.join(sorted(known_candidates))})"
         )
     if bad_cases:
         problems.append(
-            f"unknown case id(s) {', '.join(bad_cases)} (`rolecast cases --format json` "
+            f"unknown case id(s) {_some(bad_cases)} (`rolecast cases --format json` "
             f"lists the project's {len(known_cases)})"
         )
     if problems:
         raise ConfigError("; ".join(problems) + "; nothing imported")
+
+
+def _some(names: Collection[str], shown: int = 20) -> str:
+    """The first ``shown`` names, and how many more (a file of another project has many)."""
+    first = list(names)[:shown]
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(first) + more
 
 
 def observation(record: StepRecord) -> tuple[bool, str | None]:
@@ -272,9 +377,42 @@ def _truthy(value: object) -> bool:
     return str(value).strip().lower() not in ("false", "0", "no", "f", "n", "off")
 
 
-def _csv_rows(path: Path) -> list[tuple[int, dict[str, Any] | str]]:
-    reader = csv.DictReader(io.StringIO(read_text(path), newline=""))
-    header = [name.strip() for name in reader.fieldnames or []]
+def _open(path: Path) -> TextIO:
+    """The file opened as UTF-8 text; missing, a folder or unreadable is a ConfigError."""
+    try:
+        return path.open(encoding="utf-8", newline="")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, expected a file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+
+
+def _jsonl_rows(path: Path) -> Iterator[tuple[int, Any]]:
+    with _open(path) as handle:
+        try:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    yield number, json.loads(line)
+                except json.JSONDecodeError as exc:
+                    yield number, f"malformed JSON: {exc.msg}"
+        except UnicodeDecodeError:
+            raise ConfigError(f"{path}: not UTF-8 text") from None
+
+
+def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    with _open(path) as handle:
+        try:
+            yield from _csv_records(path, csv.reader(handle))
+        except UnicodeDecodeError:
+            raise ConfigError(f"{path}: not UTF-8 text") from None
+
+
+def _csv_records(path: Path, reader: Any) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    header = [name.strip() for name in next(reader, [])]
     missing = [name for name in REQUIRED if name not in header]
     unknown = [name for name in header if name not in COLUMNS]
     if missing or unknown:
@@ -284,14 +422,14 @@ def _csv_rows(path: Path) -> list[tuple[int, dict[str, Any] | str]]:
             f"{path}: {'; '.join(problems)}; columns are {', '.join(COLUMNS)} "
             f"(the first four required)"
         )
-    reader.fieldnames = header
-    rows: list[tuple[int, dict[str, Any] | str]] = []
-    for raw in reader:  # csv skips blank lines
-        if None in raw:
-            rows.append((reader.line_num, f"more values than the {len(header)} columns"))
-        elif any(value is None for value in raw.values()):
-            rows.append((reader.line_num, f"fewer values than the {len(header)} columns"))
+    width = len(header)
+    for raw in reader:
+        if not raw:  # a blank line
+            continue
+        if len(raw) > width:
+            yield reader.line_num, f"more values than the {width} columns"
+        elif len(raw) < width:
+            yield reader.line_num, f"fewer values than the {width} columns"
         else:
-            row = {k: v.strip() for k, v in raw.items() if v.strip() != ""}
-            rows.append((reader.line_num, row))
-    return rows
+            cells = zip(header, raw, strict=True)
+            yield reader.line_num, {name: text for name, v in cells if (text := v.strip())}
