@@ -19,6 +19,9 @@ from rolecast.cli._common import (
     progress_bar,
 )
 
+BUDGET_POOL = 50
+"""How many of the best predicted coalitions ``--budget-runs`` may spend runs on."""
+
 
 def verify_table(report, title: str = "Predicted vs measured (held-out cases)") -> Table:
     """One row per coalition: why it runs, predicted [CI], measured [CI], n, the cases missing."""
@@ -108,7 +111,9 @@ def run_verify(
     toolset = open_tools(project.tools if project.tools is not None else "builtin")
     with open_store(db) as store, toolset:
         matrix, fingerprints = make_matrix(store, project, selection.profile)
-        result = search(matrix, project.budget)
+        # the budgeted search chooses among many coalitions, not only the top-k it starts from
+        pool = BUDGET_POOL if request.budget_runs is not None else request.top_k
+        result = search(matrix, project.budget, top_k=max(pool, request.top_k, 1))
         cases, notes = holdout_cases(
             project, selection.holdout, selection.profile, store, request.holdout
         )
