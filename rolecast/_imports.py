@@ -19,6 +19,7 @@ EXTRAS: dict[str, str] = {
     "psycopg": "postgres",
     "httpx": "http",
     "mcp": "mcp",
+    "matplotlib": "plots",
 }
 
 

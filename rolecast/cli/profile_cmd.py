@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import Console
 from rich.markup import escape
 
 from rolecast.cli._common import (
@@ -22,6 +23,9 @@ from rolecast.cli._common import (
 
 if TYPE_CHECKING:
     from rolecast.profiles.loaders import LoadResult
+
+#: Messages beside a report written to stdout (``wrote plots/heatmap.png``).
+err_console = Console(stderr=True)
 
 
 def profile(
@@ -207,43 +211,96 @@ def report(
     config: ConfigOption = None,
     db: DbOption = None,
     subset: SubsetOption = None,
-    fmt: Annotated[str, typer.Option("--format", help="table | markdown | json")] = "table",
+    fmt: Annotated[
+        str, typer.Option("--format", help="table | markdown | json | html")
+    ] = "table",
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the json or html report here, not stdout."),
+    ] = None,
+    plots: Annotated[
+        Path | None, typer.Option("--plots", help="Write the figures as PNG files into a folder.")
+    ] = None,
 ) -> None:
-    """Every candidate × role × metric with n and a 95% interval; ties marked."""
+    """Every candidate × role × metric with n and a 95% interval; ties marked.
+
+    ``--format html`` is one self-contained page (heat map, Pareto front, calibration,
+    per-role tables); ``--format json`` is the same data.
+    """
     from rolecast.errors import ConfigError
     from rolecast.project import load_project
-    from rolecast.report import build_report, render_markdown, to_json, with_unmeasured
+    from rolecast.report import build_report
     from rolecast.workflow import make_matrix, select_cases
 
-    if fmt not in ("table", "markdown", "json"):
-        raise ConfigError(f"--format {fmt!r}: choose table, markdown or json")
+    if fmt not in ("table", "markdown", "json", "html"):
+        raise ConfigError(f"--format {fmt!r}: choose table, markdown, json or html")
+    if output is not None and fmt not in ("json", "html"):
+        raise ConfigError("--output is for --format json or html; redirect the others")
     project, _ = load_project(config)
     selection = select_cases(project, subset)
+    full = fmt in ("json", "html") or plots is not None  # the search and the figures too
     with open_store(db) as store:
-        matrix, _ = make_matrix(store, project, selection.profile)
-    rows = build_report(matrix)
-    if fmt == "json":
-        print(to_json(rows))
-    elif fmt == "markdown":
-        print(render_markdown(rows, list(matrix.candidates)))
-    else:
-        from rich.table import Table
+        matrix, fingerprints = make_matrix(store, project, selection.profile)
+        if full:
+            from rolecast.reporting.hooks import calibration_for
 
-        table = Table(title="candidate × role × metric, 95% intervals", title_justify="left")
-        for column in ("role", "metric", "candidate", "mean [95% CI]", "n", "method", "rank"):
-            table.add_column(column)
-        for role, metric, name, r in with_unmeasured(rows, list(matrix.candidates)):
-            if r is None:  # a metric this candidate has no measurement of
-                table.add_row(role, metric, name, NO_VALUE, "0", "", "")
-                continue
-            e = r.estimate
-            table.add_row(
-                r.role,
-                r.metric,
-                r.candidate,
-                f"{e.mean:.3f} [{e.low:.3f}, {e.high:.3f}]",
-                str(e.n),
-                e.method,
-                {"best": "best", "tie": "≈ tie"}.get(r.rank, ""),
-            )
-        console.print(table)
+            calibration = calibration_for(store, project, matrix, fingerprints)
+    if not full:
+        _print_rows(fmt, build_report(matrix), list(matrix.candidates))
+        return
+    from rolecast.reporting import build_report_data, render_html, render_plots, write_plots
+
+    data = build_report_data(matrix, project.budget, calibration=calibration)
+    pngs = render_plots(data) if fmt == "html" or plots is not None else {}
+    if plots is not None:
+        for path in write_plots(pngs, plots):
+            err_console.print(f"wrote {escape(str(path))}", highlight=False)
+    if fmt == "json":
+        _emit(json.dumps(data.to_dict(), indent=2, ensure_ascii=False), output)
+    elif fmt == "html":
+        _emit(render_html(data, pngs), output)
+    else:
+        _print_rows(fmt, data.rows, data.candidates)
+
+
+def _emit(text: str, output: Path | None) -> None:
+    """Print ``text`` or write it to ``output``."""
+    if output is None:
+        print(text)
+        return
+    from rolecast.errors import ConfigError
+
+    try:
+        output.write_text(text + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"--output {output}: cannot write ({exc.strerror or exc})") from None
+    err_console.print(f"wrote {escape(str(output))}", highlight=False)
+
+
+def _print_rows(fmt: str, rows: list, candidates: list[str]) -> None:
+    """The rows as markdown or a rich table."""
+    from rolecast.report import render_markdown, with_unmeasured
+
+    if fmt == "markdown":
+        print(render_markdown(rows, candidates))
+        return
+    from rich.table import Table
+
+    table = Table(title="candidate × role × metric, 95% intervals", title_justify="left")
+    for column in ("role", "metric", "candidate", "mean [95% CI]", "n", "method", "rank"):
+        table.add_column(column)
+    for role, metric, name, r in with_unmeasured(rows, candidates):
+        if r is None:  # a metric this candidate has no measurement of
+            table.add_row(role, metric, name, NO_VALUE, "0", "", "")
+            continue
+        e = r.estimate
+        table.add_row(
+            r.role,
+            r.metric,
+            r.candidate,
+            f"{e.mean:.3f} [{e.low:.3f}, {e.high:.3f}]",
+            str(e.n),
+            e.method,
+            {"best": "best", "tie": "≈ tie"}.get(r.rank, ""),
+        )
+    console.print(table)
