@@ -18,8 +18,8 @@ EXTRAS: dict[str, str] = {
     "accelerate": "hf",
     "psycopg": "postgres",
     "httpx": "http",
-    "mcp": "mcp",
     "matplotlib": "plots",
+    "mcp": "mcp",
 }
 
 

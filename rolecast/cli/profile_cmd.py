@@ -221,15 +221,23 @@ def report(
     plots: Annotated[
         Path | None, typer.Option("--plots", help="Write the figures as PNG files into a folder.")
     ] = None,
+    calibration_png: Annotated[
+        Path | None,
+        typer.Option("--calibration-png", help="Write the calibration reliability diagram here."),
+    ] = None,
 ) -> None:
-    """Every candidate × role × metric with n and a 95% interval; ties marked.
+    """Every candidate × role × metric with n and a 95% interval; ties marked; calibration.
 
-    ``--format html`` is one self-contained page (heat map, Pareto front, calibration,
-    per-role tables); ``--format json`` is the same data.
+    With stored end-to-end runs (`rolecast verify`), the surrogates' calibration follows:
+    predicted vs measured per coalition and per predicted-probability bin, MAE, bias and
+    Spearman with intervals. ``--format html`` is one self-contained page (heat map,
+    Pareto front, calibration, per-role tables); ``--format json`` is the same data
+    (``{"rows": [...], "calibration": {...} | null, "heatmap": ..., "coalitions": ...}``).
     """
     from rolecast.errors import ConfigError
     from rolecast.project import load_project
     from rolecast.report import build_report
+    from rolecast.reporting.hooks import calibration_for
     from rolecast.workflow import make_matrix, select_cases
 
     if fmt not in ("table", "markdown", "json", "html"):
@@ -239,19 +247,29 @@ def report(
     project, _ = load_project(config)
     selection = select_cases(project, subset)
     full = fmt in ("json", "html") or plots is not None  # the search and the figures too
+    figures = fmt == "html" or plots is not None or calibration_png is not None
     with open_store(db) as store:
         matrix, fingerprints = make_matrix(store, project, selection.profile)
-        if full:
-            from rolecast.reporting.hooks import calibration_for
-
-            calibration = calibration_for(store, project, matrix, fingerprints)
+        calibration = calibration_for(store, project, matrix, fingerprints, png=figures)
+    if calibration_png is not None:
+        if calibration is None or calibration.png is None:
+            raise ConfigError(
+                "--calibration-png: the store has no end-to-end run of this project's "
+                "coalitions; run `rolecast verify` first"
+            )
+        _write(calibration_png, calibration.png)
     if not full:
         _print_rows(fmt, build_report(matrix), list(matrix.candidates))
+        if calibration is not None and calibration.markdown:
+            if fmt == "markdown":
+                print("\n" + calibration.markdown)
+            else:
+                console.print(escape(calibration.markdown), highlight=False)
         return
     from rolecast.reporting import build_report_data, render_html, render_plots, write_plots
 
     data = build_report_data(matrix, project.budget, calibration=calibration)
-    pngs = render_plots(data) if fmt == "html" or plots is not None else {}
+    pngs = render_plots(data) if figures else {}
     if plots is not None:
         for path in write_plots(pngs, plots):
             err_console.print(f"wrote {escape(str(path))}", highlight=False)
@@ -263,18 +281,23 @@ def report(
         _print_rows(fmt, data.rows, data.candidates)
 
 
+def _write(path: Path, content: bytes) -> None:
+    """Write a file the user named; a failure is one line."""
+    from rolecast.errors import ConfigError
+
+    try:
+        path.write_bytes(content)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    err_console.print(f"wrote {escape(str(path))}", highlight=False)
+
+
 def _emit(text: str, output: Path | None) -> None:
     """Print ``text`` or write it to ``output``."""
     if output is None:
         print(text)
-        return
-    from rolecast.errors import ConfigError
-
-    try:
-        output.write_text(text + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"--output {output}: cannot write ({exc.strerror or exc})") from None
-    err_console.print(f"wrote {escape(str(output))}", highlight=False)
+    else:
+        _write(output, (text + "\n").encode("utf-8"))
 
 
 def _print_rows(fmt: str, rows: list, candidates: list[str]) -> None:

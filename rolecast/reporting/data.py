@@ -6,6 +6,8 @@ three never disagree.
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -63,6 +65,7 @@ class Calibration:
 
     data: dict[str, Any]
     png: bytes | None = None
+    markdown: str | None = None
 
 
 #: ``(matrix, budget) -> (feasible coalitions, Pareto front, chosen)``; the default runs
@@ -117,14 +120,31 @@ class ReportData:
         }
 
 
+#: Up to this many coalitions, every feasible one is drawn (grey) behind the front.
+MAX_DRAWN = 20_000
+
+
 def default_searcher(
     matrix: ProfileMatrix, budget: Budget
 ) -> tuple[list[CoalitionEval], list[CoalitionEval], CoalitionEval]:
-    """Every feasible coalition search evaluated, its Pareto front and its pick."""
+    """The coalitions to draw, the Pareto front and the pick of :func:`rolecast.search.search`.
+
+    Every feasible coalition when there are at most :data:`MAX_DRAWN` of them; beyond that,
+    the search's top-k and front only.
+    """
     from rolecast.search import search
 
     result = search(matrix, budget)
-    return list(result.ranked), list(result.pareto), result.best
+    options = [matrix.options(role) for role in matrix.roles]
+    drawn = {_key(e): e for e in (*result.ranked, *result.pareto, result.best)}
+    if math.prod(len(names) for names in options) <= MAX_DRAWN:
+        for names in itertools.product(*options):
+            assignment = dict(zip(matrix.roles, names, strict=True))
+            key = tuple(sorted(assignment.items()))
+            if key in drawn or any(v > 0 for v in matrix.violations(assignment, budget).values()):
+                continue
+            drawn[key] = matrix.evaluate(assignment, budget)
+    return list(drawn.values()), list(result.pareto), result.best
 
 
 def build_report_data(

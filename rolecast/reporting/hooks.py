@@ -2,8 +2,8 @@
 
 Verification (``rolecast verify``, :mod:`rolecast.verify`) stores agent runs and builds
 a calibration report with its own figure; the report shows them when they exist. This
-module is the one seam between the two: when ``rolecast.verify`` is absent (an older
-tree) or no run is stored, the report says so instead of drawing an empty plot.
+module is the one seam between the two: without a stored run the report says so
+instead of drawing an empty plot.
 """
 
 from __future__ import annotations
@@ -23,14 +23,19 @@ def calibration_for(
     project: ProjectConfig,
     matrix: ProfileMatrix,
     fingerprints: Mapping[str, str],
+    *,
+    png: bool = True,
 ) -> Calibration | None:
-    """The stored end-to-end runs' calibration and its PNG, or None without any."""
-    try:
-        from rolecast.verify.flow import project_calibration
-        from rolecast.verify.plot import calibration_png
-    except ImportError:  # verification is not part of this build
-        return None
+    """The stored end-to-end runs' calibration (and its PNG when ``png``), or None."""
+    from rolecast.verify.calibration import render_markdown
+    from rolecast.verify.flow import project_calibration
+
     report = project_calibration(store, project, matrix, fingerprints)
     if report is None:
         return None
-    return Calibration(data=report.to_dict(), png=calibration_png(report))
+    figure = None
+    if png:
+        from rolecast.verify.plot import calibration_png
+
+        figure = calibration_png(report)
+    return Calibration(data=report.to_dict(), png=figure, markdown=render_markdown(report))
