@@ -471,9 +471,12 @@ class _Front(_Mode):
         return self._dominated(acc + self.tol, cost, memory)
 
     def _table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The front as a staircase: accuracies ascending, costs ascending, and
-        ``table[g, 1 + k]``, the least memory among the ``g`` most accurate points whose
-        cost is at most the ``k``-th cost (column 0: no cost qualifies)."""
+        """The front as a staircase, for dominance queries in O(log F) per point.
+
+        Returns accuracies ascending, costs ascending, and ``table[g, 1 + k]``: the least
+        memory among the ``g`` most accurate points whose cost is at most the ``k``-th
+        cost (column 0: no cost qualifies).
+        """
         if self._cache is None:
             order = np.argsort(-self.acc, kind="stable")
             acc, cost, memory = self.acc[order], self.cost[order], self.memory[order]
