@@ -81,7 +81,7 @@ def test_table_output_with_top_and_no_progress(project, monkeypatch, capsys):
     ],
 )
 def test_bad_search_options_are_one_line_errors(project, monkeypatch, capsys, args, fragment):
-    code, out, err = cli(monkeypatch, capsys, "search", "-c", str(project), *args)
+    code, _, err = cli(monkeypatch, capsys, "search", "-c", str(project), *args)
     assert code == 2
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: ")
