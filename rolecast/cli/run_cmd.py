@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
@@ -9,7 +10,14 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from rolecast.cli._common import console, print_trajectory
+from rolecast.cli._common import (
+    INSTRUCTION_CHARS,
+    clip,
+    console,
+    print_text,
+    print_trajectory,
+    trajectory_json,
+)
 from rolecast.errors import CaseError, ConfigError
 
 
@@ -20,8 +28,17 @@ def run_coalition(
     cases: str,
     max_steps: int | None,
     progress: bool = True,
+    fmt: str = "text",
 ) -> None:
-    """Load the coalition and the tools, run, print (and judge a case)."""
+    """Load the coalition and the tools, run, print (and judge a case).
+
+    ``fmt="json"`` prints the whole trajectory (nothing clipped) as one JSON document.
+    """
+    if fmt not in ("text", "json"):
+        raise ConfigError(f"--format {fmt!r}: choose text or json")
+    if instruction is not None and not instruction.strip():
+        raise ConfigError("the instruction is blank; say what the agent should do")
+    progress = progress and fmt == "text"  # JSON output stays one clean document
     from rolecast.agent import AgentStep, CoalitionRunner, judge
     from rolecast.export import load_coalition
 
@@ -64,15 +81,25 @@ def run_coalition(
             lambda name, arguments: toolset.call(name, arguments, case),
             on_step if progress else None,
         )
-    print_trajectory(trajectory)
+    verdict = None
     if case is not None:
         from rolecast.profiles.embeddings import default_embedder
 
         judging = console.status("judging against the gold answer (all-MiniLM-L6-v2)")
-        with judging if progress else nullcontext():
+        with judging if progress and fmt == "text" else nullcontext():
             verdict = judge(case, trajectory, default_embedder().similarity)
-        console.print(f"gold answer: {escape(str(case.answer))}")
-        console.print(f"end-to-end: {escape(str(verdict))}")
+    if fmt == "json":
+        document = trajectory_json(trajectory)
+        if case is not None:
+            document["case"] = case.id
+            document["gold_answer"] = case.answer
+            document["verdict"] = verdict
+        print(json.dumps(document, ensure_ascii=False, default=str))
+        return
+    print_trajectory(trajectory)
+    if case is not None:
+        print_text("gold answer: ", clip(str(case.answer), INSTRUCTION_CHARS))
+        print_text("end-to-end: ", str(verdict))
 
 
 def run(
@@ -86,6 +113,9 @@ def run(
         int | None, typer.Option("--max-steps", min=1, help="Tool-loop limit.")
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress line while it runs.")] = True,
+    fmt: Annotated[
+        str, typer.Option("--format", help="text (long texts clipped) | json (everything)")
+    ] = "text",
 ) -> None:
     """Run the coalition on an instruction (or a case), printing the trajectory."""
-    run_coalition(coalition, instruction, case, cases, max_steps, progress)
+    run_coalition(coalition, instruction, case, cases, max_steps, progress, fmt)
