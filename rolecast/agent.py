@@ -23,7 +23,7 @@ from rolecast.profiles.roles import (
     ResponderRole,
     parse_json_object,
 )
-from rolecast.types import FINISH, Candidate, Tool, ToolCase, canonical_json
+from rolecast.types import FINISH, Candidate, Tool, ToolCase, Turn, canonical_json
 
 __all__ = ["AGENT_ROLES", "AgentStep", "CoalitionRunner", "Trajectory", "judge"]
 
@@ -102,10 +102,12 @@ class CoalitionRunner:
         tools: Sequence[Tool],
         call_tool: ToolFn,
         on_step: Callable[[AgentStep], None] | None = None,
+        dialogue: Sequence[Turn] = (),
     ) -> Trajectory:
         """Run ``instruction`` with ``tools`` until the planner finishes or steps run out.
 
-        ``on_step`` sees each step as it happens (the CLI's progress line).
+        ``on_step`` sees each step as it happens (the CLI's progress line); ``dialogue``
+        holds the earlier turns (a case's ``history``), shown to every role as messages.
         """
         self._on_step = on_step
         trajectory = Trajectory(instruction)
@@ -113,7 +115,9 @@ class CoalitionRunner:
         by_name = {tool.name: tool for tool in tools}
         trajectory.stopped = "step limit"
         for _ in range(self.config.max_steps):
-            who, result = self._ask("planner", self.planner.request(instruction, tools, history))
+            who, result = self._ask(
+                "planner", self.planner.request(instruction, tools, history, dialogue)
+            )
             action = self.planner.parse(result.text) if result.ok else None
             self._add(
                 trajectory,
@@ -127,7 +131,7 @@ class CoalitionRunner:
                 )
                 break
             who, result = self._ask(
-                "caller", self.caller.request(instruction, by_name[action], history)
+                "caller", self.caller.request(instruction, by_name[action], history, dialogue)
             )
             arguments = (parse_json_object(result.text) if result.ok else None) or {}
             self._add(
@@ -149,9 +153,11 @@ class CoalitionRunner:
             except ValueError as exc:  # the tool refused the arguments: the agent sees why
                 observation = {"error": str(exc)}
             self._add(trajectory, AgentStep("tool", f"tool:{action}", canonical_json(observation)))
-            observation = self._maybe_extract(instruction, action, observation, trajectory)
+            observation = self._maybe_extract(
+                instruction, action, observation, trajectory, dialogue
+            )
             history.append(HistoryItem(action, arguments, observation))
-        who, result = self._ask("responder", self.responder.request(instruction, history))
+        who, result = self._ask("responder", self.responder.request(instruction, history, dialogue))
         trajectory.answer = result.text.strip() if result.ok else ""
         self._add(
             trajectory,
@@ -162,13 +168,20 @@ class CoalitionRunner:
         return trajectory
 
     def _maybe_extract(
-        self, instruction: str, tool: str, observation: Any, trajectory: Trajectory
+        self,
+        instruction: str,
+        tool: str,
+        observation: Any,
+        trajectory: Trajectory,
+        dialogue: Sequence[Turn],
     ) -> Any:
         if "extractor" not in self.config.pipeline:
             return observation
         if len(canonical_json(observation)) <= EXTRACT_ABOVE_CHARS:
             return observation
-        who, result = self._ask("extractor", self.extractor.request(instruction, tool, observation))
+        who, result = self._ask(
+            "extractor", self.extractor.request(instruction, tool, observation, dialogue)
+        )
         keep = self.extractor.parse(result.text) if result.ok else None
         self._add(
             trajectory,

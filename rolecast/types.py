@@ -9,13 +9,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = [
     "FINISH",
     "OUTPUT_NEUTRAL_OPTIONS",
+    "AssistantTurn",
     "Budget",
     "Candidate",
     "GoldStep",
@@ -23,6 +24,9 @@ __all__ = [
     "StrictModel",
     "Tool",
     "ToolCase",
+    "ToolTurn",
+    "Turn",
+    "UserTurn",
     "canonical_json",
     "stable_hash",
 ]
@@ -110,12 +114,47 @@ class GoldStep(StrictModel):
     )
 
 
+class UserTurn(StrictModel):
+    """An earlier message of the user in the dialogue."""
+
+    role: Literal["user"]
+    content: str = Field(min_length=1)
+
+
+class AssistantTurn(StrictModel):
+    """An earlier reply of the assistant in the dialogue."""
+
+    role: Literal["assistant"]
+    content: str = Field(min_length=1)
+
+
+class ToolTurn(StrictModel):
+    """A tool call the assistant made in an earlier turn, with its arguments and result."""
+
+    role: Literal["tool"]
+    tool: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    observation: Any = None
+
+
+Turn = Annotated[UserTurn | AssistantTurn | ToolTurn, Field(discriminator="role")]
+"""One earlier turn of a dialogue: ``role`` is ``user``, ``assistant`` or ``tool``."""
+
+
 class ToolCase(StrictModel):
     """A held-out task: instruction, available tools, gold steps and gold final answer."""
 
     id: str = Field(min_length=1)
     instruction: str = Field(min_length=1)
     tools: list[Tool]
+    history: list[Turn] = Field(
+        default_factory=list,
+        description=(
+            "Earlier turns of the dialogue, oldest first, before the instruction (the "
+            "user's latest message): user and assistant messages, and tool calls made in "
+            "earlier turns with their results. Starts with a user turn."
+        ),
+    )
     steps: list[GoldStep] = Field(default_factory=list)
     answer: str | None = Field(default=None, description="Gold final answer; None if unknown.")
     split: Split = "profile"
@@ -133,6 +172,17 @@ class ToolCase(StrictModel):
                     f"case {self.id!r}: gold step {index} names tool {step.tool!r}, "
                     f"which is not among the case's tools {names}"
                 )
+        if self.history and self.history[0].role != "user":
+            raise ValueError(
+                f"case {self.id!r}: history must start with a user turn, "
+                f"not {self.history[0].role!r}"
+            )
+        for index, turn in enumerate(self.history):
+            if isinstance(turn, ToolTurn) and turn.tool not in names:
+                raise ValueError(
+                    f"case {self.id!r}: history turn {index} calls tool {turn.tool!r}, "
+                    f"which is not among the case's tools {names}"
+                )
         return self
 
     def tool(self, name: str) -> Tool | None:
@@ -141,8 +191,13 @@ class ToolCase(StrictModel):
 
     @property
     def content_hash(self) -> str:
-        """Identity of the case's content; split and tags do not change it."""
-        return stable_hash(self.model_dump(mode="json", exclude={"split", "tags", "source"}))
+        """Identity of the case's content; split and tags do not change it.
+
+        The dialogue history is part of it; an empty history is left out, so a case
+        without one keeps the hash it had before cases had history.
+        """
+        exclude = {"split", "tags", "source"} | (set() if self.history else {"history"})
+        return stable_hash(self.model_dump(mode="json", exclude=exclude))
 
 
 class Prices(StrictModel):

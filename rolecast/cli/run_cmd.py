@@ -80,6 +80,7 @@ def run_coalition(
             tools,
             lambda name, arguments: toolset.call(name, arguments, case),
             on_step if progress else None,
+            dialogue=case.history if case is not None else (),
         )
     verdict = None
     if case is not None:

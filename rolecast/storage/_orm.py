@@ -1,5 +1,8 @@
 """The tables of the profile store (SQLAlchemy 2.0 typed ORM); private to ``rolecast.storage``.
 
+A change to a table here needs an Alembic revision in ``migrations/versions`` (see
+docs/migrations.md); a test fails while the migrated schema and these classes differ.
+
 Timestamps are stored in UTC and always come back timezone-aware, whatever the dialect
 (SQLite has no timezone type; PostgreSQL returns the session's zone).
 """
@@ -24,10 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["SCHEMA_VERSION", "STEP_KEY_COLUMNS", "Base", "MetaRow", "RunRow", "StepRow"]
-
-#: Bumped whenever a table changes; a database with another version is refused on open.
-SCHEMA_VERSION = 1
+__all__ = ["STEP_KEY_COLUMNS", "Base", "MetaRow", "RunRow", "StepRow"]
 
 #: The columns of the unique step key, in :class:`~rolecast.storage.records.StepKey` order.
 STEP_KEY_COLUMNS = ("fingerprint", "role", "prompt_version", "case_hash", "step_index")
@@ -69,7 +69,11 @@ class Base(DeclarativeBase):
 
 
 class MetaRow(Base):
-    """Key/value facts about the database itself (the schema version)."""
+    """Key/value facts about the database itself.
+
+    ``schema_version`` is 1 in databases of rolecast 0.1 (before Alembic) and 2 once
+    migrated; the Alembic version table is what rolecast reads from then on.
+    """
 
     __tablename__ = "meta"
 

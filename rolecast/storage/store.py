@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
 
+from alembic.util import CommandError
 from sqlalchemy import ColumnElement, Engine, create_engine, delete, event, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
@@ -27,7 +28,8 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQL
 from sqlalchemy.orm import Session, sessionmaker
 
 from rolecast.errors import StorageError
-from rolecast.storage._orm import SCHEMA_VERSION, STEP_KEY_COLUMNS, Base, MetaRow, RunRow, StepRow
+from rolecast.storage._migrate import migrate
+from rolecast.storage._orm import STEP_KEY_COLUMNS, RunRow, StepRow
 from rolecast.storage._url import (
     DB_HINT,
     default_db_path,
@@ -56,11 +58,11 @@ class ProfileStore:
 
     Args:
         url: A SQLAlchemy URL, usually from :func:`resolve_db_url`. The tables are created
-            on first open.
+            on first open and migrated to this rolecast's schema (Alembic, in place).
 
     Raises:
         StorageError: The database cannot be opened (bad URL, unreachable server, wrong
-            password, unwritable path) or has another schema version.
+            password, unwritable path) or was written by a newer rolecast.
     """
 
     def __init__(self, url: str) -> None:
@@ -264,22 +266,15 @@ class ProfileStore:
         return engine
 
     def _init_schema(self) -> None:
+        """Create or migrate the tables to this rolecast's head revision (Alembic)."""
         with self._guard("open database"):
-            Base.metadata.create_all(self._engine)
             try:
-                with self._sessions.begin() as session:
-                    if session.get(MetaRow, "schema_version") is None:
-                        session.add(MetaRow(key="schema_version", value=str(SCHEMA_VERSION)))
-            except IntegrityError:  # another store created it at the same moment
-                pass
-            with self._sessions.begin() as session:
-                version = session.get_one(MetaRow, "schema_version").value
-        if version != str(SCHEMA_VERSION):
-            raise StorageError(
-                f"database {self._display} has schema version {version}, this rolecast "
-                f"reads version {SCHEMA_VERSION}; install the matching rolecast or {DB_HINT} "
-                f"to another database"
-            )
+                migrate(self._engine, self._display)
+            except CommandError as exc:
+                raise StorageError(
+                    f"cannot migrate database {self._display}: {exc}; {DB_HINT} to another "
+                    f"database"
+                ) from None
 
     def _upsert(self, session: Session, values: list[dict[str, Any]]) -> None:
         """Insert rows, replacing any stored row with the same step key."""
