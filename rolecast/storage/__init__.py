@@ -4,7 +4,15 @@ SQLite by default (zero set-up), PostgreSQL when a team or a scheduled job share
 profiles. See :class:`ProfileStore` for the contract.
 """
 
+from rolecast.storage._url import discard_new_sqlite_on_failure
 from rolecast.storage.records import RunRecord, StepKey, StepRecord
 from rolecast.storage.store import ProfileStore, resolve_db_url
 
-__all__ = ["ProfileStore", "RunRecord", "StepKey", "StepRecord", "resolve_db_url"]
+__all__ = [
+    "ProfileStore",
+    "RunRecord",
+    "StepKey",
+    "StepRecord",
+    "discard_new_sqlite_on_failure",
+    "resolve_db_url",
+]
