@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shlex
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -20,7 +19,7 @@ from pydantic import Field, model_validator
 
 from rolecast import __version__
 from rolecast.allocator.coalition import CoalitionEval, ProfileMatrix
-from rolecast.backends import check_backend_name
+from rolecast.backends import check_candidate, serve_command
 from rolecast.config import load_yaml, parse_model
 from rolecast.errors import ConfigError, RolecastError
 from rolecast.profiles.roles import check_pipeline
@@ -34,6 +33,10 @@ __all__ = [
     "write_atomic",
     "write_coalition",
 ]
+
+
+IMPORTED_TOOLS = "unknown (imported results)"
+"""``tools`` of a coalition whose roles were measured elsewhere: rolecast cannot know them."""
 
 
 class RoleAssignment(StrictModel):
@@ -144,9 +147,12 @@ class CoalitionConfig(StrictModel):
             if candidate.name != key:
                 raise ValueError(f"candidates: key {key!r} holds candidate {candidate.name!r}")
             try:
-                check_backend_name(candidate.backend)
+                check_candidate(candidate)  # a known backend that takes these options
             except ConfigError as exc:
-                raise ValueError(f"candidate {key!r}: {exc}") from None
+                message = str(exc)
+                raise ValueError(
+                    message if message.startswith("candidate ") else f"candidate {key!r}: {message}"
+                ) from None
         for role, assignment in self.roles.items():
             if assignment.candidate not in self.candidates:
                 raise ValueError(
@@ -197,35 +203,12 @@ class CoalitionConfig(StrictModel):
             )
 
 
-_VLLM_DTYPES = {"bf16": "bfloat16", "bfloat16": "bfloat16", "fp16": "float16",
-                "float16": "float16", "fp32": "float32", "float32": "float32"}  # fmt: skip
-
-
-def _serve_command(candidate: Candidate, memory_fraction: float | None) -> str | None:
-    """How to start the model, or None when there is nothing to start.
-
-    ``vllm serve`` for a self-served http candidate (one with ``n_params`` or
-    ``memory_gb``: it runs on the budget's GPUs), llama.cpp's server for a GGUF; None for
-    a hosted API and for the in-process transformers backend.
-    """
-    if candidate.backend == "http" and (candidate.n_params or candidate.memory_gb):
-        parts = [f"vllm serve {candidate.model}", f"--max-model-len {candidate.context_length}"]
-        if candidate.dtype and candidate.dtype.lower() in _VLLM_DTYPES:
-            parts.append(f"--dtype {_VLLM_DTYPES[candidate.dtype.lower()]}")
-        if candidate.revision:
-            parts.append(f"--revision {candidate.revision}")
-        if memory_fraction:
-            parts.append(f"--gpu-memory-utilization {memory_fraction:.2f}")
-        return " ".join(parts)
-    if candidate.backend == "llamacpp":
-        from rolecast.backends.models import resolve_gguf_file
-
-        try:  # the GGUF file itself (a pypi: model lives inside its package)
-            model = shlex.quote(str(resolve_gguf_file(candidate.model)))
-        except RolecastError:  # not on this machine: name it for the reader to fill in
-            model = f"<{candidate.model}>"
-        return f"python -m llama_cpp.server --model {model} --n_ctx {candidate.context_length}"
-    return None
+def _serve_command(
+    candidate: Candidate, memory_fraction: float | None, port: int = 8000
+) -> str | None:
+    """How to start the model (the backend's serve command), or None: nothing to start."""
+    command = serve_command(candidate, port=port, memory_fraction=memory_fraction)
+    return command.shell() if command is not None else None
 
 
 def build_coalition_config(
@@ -244,7 +227,7 @@ def build_coalition_config(
     """Assemble the config for ``chosen``; every distinct model is placed on GPU 0."""
     names = list(dict.fromkeys(chosen.assignment.values()))
     placement = []
-    for name in names:
+    for index, name in enumerate(names):
         memory = matrix.memory(name).total_gb
         fraction = memory / budget.gpu_memory_gb if budget.gpu_memory_gb else None
         placement.append(
@@ -253,7 +236,7 @@ def build_coalition_config(
                 gpu=0,
                 memory_gb=round(memory, 4),
                 memory_fraction=round(min(fraction, 1.0), 4) if fraction is not None else None,
-                serve_command=_serve_command(matrix.candidates[name], fraction),
+                serve_command=_serve_command(matrix.candidates[name], fraction, 8000 + index),
             )
         )
     accuracy = chosen.accuracy
@@ -265,12 +248,21 @@ def build_coalition_config(
             step_pass=_interval(stats.step_rate),
             metrics={m: _interval(e) for m, e in sorted(stats.metric_estimates.items())},
         )
+    # a role whose numbers come from `rolecast import` was measured by another harness,
+    # with its prompts and tools: claim neither rolecast's prompt nor the built-in tools
+    imported = {
+        r for r, name in chosen.assignment.items() if matrix.stats[(name, r)].source == "import"
+    }
     return CoalitionConfig(
         pipeline=pipeline,
         roles={
-            role: RoleAssignment(candidate=name, prompt_version=prompt_versions[role])
+            role: RoleAssignment(
+                candidate=name,
+                prompt_version="import" if role in imported else prompt_versions[role],
+            )
             for role, name in chosen.assignment.items()
         },
+        tools=IMPORTED_TOOLS if imported else "builtin",
         candidates={name: matrix.candidates[name] for name in names},
         placement=placement,
         budget=budget,

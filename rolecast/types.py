@@ -15,7 +15,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 __all__ = [
     "FINISH",
-    "OUTPUT_NEUTRAL_OPTIONS",
     "AssistantTurn",
     "Budget",
     "Candidate",
@@ -210,19 +209,14 @@ class Prices(StrictModel):
     )
 
 
-OUTPUT_NEUTRAL_OPTIONS = frozenset(
-    {"n_threads", "prefix_cache_size", "concurrency", "timeout_s", "max_retries", "backoff_s"}
-)
-"""Backend options that change speed or transport only, never the generated text."""
-
-
 class Candidate(StrictModel):
     """A model as it would be served; its fingerprint keys the cached profile steps."""
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
     backend: str = Field(
-        description="Backend name: llamacpp, transformers, http (vllm serve and other "
-        "OpenAI-compatible servers), scripted, imported."
+        description="Backend name: llamacpp, transformers, vllm (in-process), http (vllm "
+        "serve and other OpenAI-compatible servers), imported (results from `rolecast "
+        "import` only)."
     )
     model: str = Field(
         min_length=1,
@@ -249,19 +243,23 @@ class Candidate(StrictModel):
     api_key_env: str | None = Field(
         default=None, description="http backend: environment variable holding the API key."
     )
-    options: dict[str, Any] = Field(default_factory=dict, description="Backend-specific options.")
+    options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Backend-specific options, checked against the backend's own options "
+        "model when a project or coalition file loads (e.g. llamacpp: n_threads, n_batch; "
+        "http: json_mode, concurrency; vllm: gpu_memory_utilization, batch_size).",
+    )
 
-    def decoding(self) -> dict[str, Any]:
+    def decoding(self, neutral: frozenset[str] = frozenset()) -> dict[str, Any]:
         """Settings that change what the model generates, part of the fingerprint.
 
         Backend options count too (``n_batch`` changes how llama.cpp splits a prompt, and
-        so its numbers; ``json_mode`` what a server constrains), except those that only
-        change speed or transport (:data:`OUTPUT_NEUTRAL_OPTIONS`).
+        so its numbers; ``json_mode`` what a server constrains), except the ``neutral``
+        ones, which change speed or transport only: each backend's options model marks
+        them (``rolecast.backends.fingerprint`` passes them in).
         """
         shaping = {
-            key: value
-            for key, value in sorted(self.options.items())
-            if key not in OUTPUT_NEUTRAL_OPTIONS
+            key: value for key, value in sorted(self.options.items()) if key not in neutral
         }
         return ({"options": shaping} if shaping else {}) | {
             "backend": self.backend,

@@ -31,7 +31,7 @@ from rolecast.backends import (
     weights_identity,
 )
 from rolecast.backends.http import OpenAIHTTPBackend, build_payload, parse_response
-from rolecast.errors import BackendError, ModelNotFoundError
+from rolecast.errors import BackendError, ConfigError, ModelNotFoundError
 from rolecast.types import Candidate
 
 KEY_ENV = "ROLECAST_TEST_HTTP_KEY"
@@ -203,15 +203,18 @@ def test_missing_api_key_variable_names_it(monkeypatch: pytest.MonkeyPatch) -> N
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"retries": 2}, r"unknown http option\(s\) \['retries'\]"),
-        ({"concurrency": 0}, r"options.concurrency must be an integer >= 1, not 0"),
-        ({"max_retries": -1}, r"options.max_retries must be an integer >= 0"),
-        ({"timeout_s": "fast"}, r"options.timeout_s must be a number > 0"),
-        ({"json_mode": "grammar"}, r"options.json_mode must be one of"),
+        ({"retries": 2}, r"unknown option 'retries'; did you mean 'max_retries'\? \(allowed: "),
+        ({"concurrency": 0}, r"options.concurrency: Input should be greater than or equal to 1"),
+        ({"concurrency": True}, r"options.concurrency: Input should be a valid integer"),
+        ({"max_retries": -1}, r"options.max_retries: Input should be greater than or equal to 0"),
+        ({"timeout_s": "fast"}, r"options.timeout_s: Input should be a valid number"),
+        ({"timeout_s": 0}, r"options.timeout_s: Input should be greater than 0"),
+        ({"json_mode": "grammar"}, r"options.json_mode: Input should be 'json_schema', "),
     ],
 )
 def test_bad_options_are_rejected(options: dict[str, Any], message: str) -> None:
-    with pytest.raises(BackendError, match=message):
+    """Options are a configuration mistake: one line, whether created directly or loaded."""
+    with pytest.raises(ConfigError, match=r"^candidate 'served' \(backend http\): " + message):
         OpenAIHTTPBackend(make_candidate(options=options))
 
 

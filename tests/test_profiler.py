@@ -80,16 +80,25 @@ def test_changed_decoding_setting_invalidates_the_cache(store):
     assert outcome.generated == expected_steps(PlannerRole(), CASES)
 
 
-def test_options_that_shape_the_output_are_part_of_the_fingerprint():
-    base = candidate()
-    assert fingerprint(base) == fingerprint(candidate(options={}))
+def test_options_that_shape_the_output_are_part_of_the_fingerprint(tmp_path):
+    weights = tmp_path / "model.gguf"
+    weights.write_bytes(b"GGUF weights stand-in")  # only its hash enters the fingerprint
+    base = Candidate(name="local", backend="llamacpp", model=str(weights))
+    assert fingerprint(base) == fingerprint(base.model_copy(update={"options": {}}))
+
+    def llama(**options):
+        return fingerprint(base.model_copy(update={"options": options}))
+
     # how llama.cpp splits a prompt changes its numbers; thread count and cache size do not
-    assert fingerprint(candidate(options={"n_batch": 64})) != fingerprint(base)
-    assert fingerprint(candidate(options={"n_threads": 7, "prefix_cache_size": 4})) == (
-        fingerprint(base)
-    )
-    assert fingerprint(candidate(options={"json_mode": "json_object"})) != fingerprint(base)
-    assert fingerprint(candidate(options={"concurrency": 8, "timeout_s": 5})) == fingerprint(base)
+    assert llama(n_batch=64) != fingerprint(base)
+    assert llama(n_threads=7, prefix_cache_size=4) == fingerprint(base)
+    served = Candidate(name="served", backend="http", model="m", base_url="http://h:1/v1")
+
+    def http(**options):
+        return fingerprint(served.model_copy(update={"options": options}))
+
+    assert http(json_mode="json_object") != fingerprint(served)
+    assert http(concurrency=8, timeout_s=5) == fingerprint(served)
 
 
 def test_generation_errors_and_garbage_are_scored_failures(store):

@@ -57,20 +57,32 @@ import os
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from pydantic import Field, StrictFloat, StrictInt
+
 from rolecast._imports import try_import
-from rolecast.backends._base import Backend, ChatRequest, ChatResult, Fault
+from rolecast.backends._base import (
+    Backend,
+    BackendOptions,
+    ChatRequest,
+    ChatResult,
+    Endpoint,
+    Fault,
+    MemoryFacts,
+    ServeCommand,
+    neutral_option,
+)
 from rolecast.errors import BackendError
 from rolecast.types import Candidate
 
-__all__ = ["JSON_MODES", "OpenAIHTTPBackend", "build_payload", "parse_response"]
+__all__ = ["JSON_MODES", "HTTPOptions", "OpenAIHTTPBackend", "build_payload", "parse_response"]
 
 JSON_MODES = ("json_schema", "json_object", "guided_json", "none")
 """Ways to send a request's JSON schema; see the module docstring."""
 
+_VLLM_OVERHEAD_GB = 1.5  # a self-served vllm serve: CUDA context, activations, CUDA graphs
 _STATUS_FAULTS = {
     401: Fault.AUTH,
     403: Fault.AUTH,
@@ -85,46 +97,22 @@ _MAX_RETRY_AFTER_S = 60.0
 _DETAIL_CHARS = 300
 
 
-@dataclass(frozen=True)
-class _Options:
-    json_mode: str = "json_schema"
-    concurrency: int = 4
-    max_retries: int = 3
-    timeout_s: float = 60.0
-    backoff_s: float = 0.5
+class HTTPOptions(BackendOptions):
+    """Options of the HTTP backend; see the module docstring."""
 
-
-def _parse_options(candidate: Candidate) -> _Options:
-    """Validate ``candidate.options``; raise a one-line :class:`BackendError` if wrong."""
-    options = dict(candidate.options)
-    allowed = set(_Options.__dataclass_fields__)
-    unknown = set(options) - allowed
-    prefix = f"candidate {candidate.name}"
-    if unknown:
-        raise BackendError(
-            f"{prefix}: unknown http option(s) {sorted(unknown)}; allowed: {sorted(allowed)}"
-        )
-    if options.get("json_mode", "json_schema") not in JSON_MODES:
-        raise BackendError(
-            f"{prefix}: options.json_mode must be one of {list(JSON_MODES)}, "
-            f"not {options['json_mode']!r}"
-        )
-    for key, low in (("concurrency", 1), ("max_retries", 0)):
-        value = options.get(key, low)
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise BackendError(
-                f"{prefix}: options.{key} must be an integer >= {low}, not {value!r}"
-            )
-    for key, bound in (("timeout_s", "> 0"), ("backoff_s", ">= 0")):
-        value = options.get(key, 1.0)
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or value < 0
-            or (value == 0 and bound == "> 0")
-        ):
-            raise BackendError(f"{prefix}: options.{key} must be a number {bound}, not {value!r}")
-    return _Options(**options)
+    json_mode: Literal["json_schema", "json_object", "guided_json", "none"] = Field(
+        default="json_schema", description="How a request's JSON schema is sent."
+    )
+    concurrency: StrictInt = neutral_option(4, "Requests in flight at once.", ge=1)
+    max_retries: StrictInt = neutral_option(
+        3, "Retries on connect errors, timeouts, 429 and 5xx.", ge=0
+    )
+    timeout_s: StrictFloat = neutral_option(
+        60.0, "Seconds per attempt (connect, read, write).", gt=0
+    )
+    backoff_s: StrictFloat = neutral_option(
+        0.5, "First retry's wait, doubled per retry.", ge=0
+    )
 
 
 def build_payload(candidate: Candidate, request: ChatRequest) -> dict[str, Any]:
@@ -227,6 +215,9 @@ def _chat_url(base_url: str) -> str:
 class OpenAIHTTPBackend(Backend):
     """Talks to one model behind an OpenAI-compatible ``/chat/completions`` endpoint."""
 
+    Options = HTTPOptions
+    options: HTTPOptions
+
     def __init__(self, candidate: Candidate, *, transport: Any = None) -> None:
         """Check the configuration; no request is sent yet.
 
@@ -237,7 +228,7 @@ class OpenAIHTTPBackend(Backend):
         """
         super().__init__(candidate)
         prefix = f"candidate {candidate.name}"
-        self._options = _parse_options(candidate)
+        self._options = self.options
         if not candidate.base_url:
             raise BackendError(
                 f"{prefix}: backend 'http' needs base_url (e.g. http://127.0.0.1:8000/v1)"
@@ -263,9 +254,63 @@ class OpenAIHTTPBackend(Backend):
         self._transport = transport
         self._closed = False
 
-    def weights_identity(self) -> str:
+    @classmethod
+    def identity(cls, candidate: Candidate) -> str:
         """``model@revision``: the served name, not the host, identifies the weights."""
-        return f"{self.candidate.model}@{self.candidate.revision or 'unpinned'}"
+        return f"{candidate.model}@{candidate.revision or 'unpinned'}"
+
+    @classmethod
+    def memory_facts(cls, candidate: Candidate) -> MemoryFacts:
+        """A server of your own (``n_params`` given) is sized like ``vllm serve``.
+
+        Without ``n_params`` (or a measured ``memory_gb``) it is a hosted API and takes
+        nothing from the GPU budget.
+        """
+        return MemoryFacts(
+            overhead_gb=_VLLM_OVERHEAD_GB, remote=candidate.n_params is None, reads_weights=False
+        )
+
+    @classmethod
+    def serve_command(
+        cls,
+        candidate: Candidate,
+        *,
+        port: int = 8000,
+        gpus: Sequence[int] = (),
+        tensor_parallel_size: int = 1,
+        memory_fraction: float | None = None,
+    ) -> ServeCommand | None:
+        """``vllm serve`` for a self-served model (one with ``n_params`` or ``memory_gb``).
+
+        It listens on the port of the candidate's ``base_url`` when that names one (the
+        server the candidate points at), else on ``port``. None for a hosted API: there
+        is nothing to start.
+        """
+        if not (candidate.n_params or candidate.memory_gb):
+            return None
+        from rolecast.backends._vllm_args import vllm_serve_command
+
+        own_port = urlsplit(candidate.base_url).port if candidate.base_url else None
+        return vllm_serve_command(
+            candidate,
+            served_model=candidate.model,
+            port=own_port or port,
+            gpus=gpus,
+            tensor_parallel_size=tensor_parallel_size,
+            memory_fraction=memory_fraction,
+        )
+
+    @classmethod
+    def endpoint(cls, candidate: Candidate) -> Endpoint | None:
+        """The candidate's ``base_url`` and served model name, with its key's variable."""
+        if not candidate.base_url:
+            return None
+        return Endpoint(
+            api_base=candidate.base_url,
+            served_model=candidate.model,
+            provider="openai",
+            api_key_env=candidate.api_key_env,
+        )
 
     @property
     def batch_size(self) -> int:

@@ -9,11 +9,12 @@ from typing import Annotated, NoReturn
 import typer
 
 from rolecast.cli._common import console
+from rolecast.cli.export_cmd import export
 from rolecast.cli.profile_cmd import cases, import_results, profile, report, show
 from rolecast.cli.quickstart_cmd import quickstart
 from rolecast.cli.reprofile_cmd import reprofile
 from rolecast.cli.run_cmd import run
-from rolecast.cli.search_cmd import export, search_command
+from rolecast.cli.search_cmd import search_command
 from rolecast.errors import RolecastError
 
 __all__ = ["app", "main"]

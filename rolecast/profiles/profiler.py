@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from rolecast.backends import Backend, ChatResult, create_backend, fingerprints
+from rolecast.backends import Backend, ChatResult, create_backend, fingerprints, generates
 from rolecast.errors import InfrastructureError
 from rolecast.profiles.roles import Role, RoleStep
 from rolecast.storage import ProfileStore, StepRecord
@@ -92,7 +92,8 @@ def profile(
 
     Each step is committed as soon as its batch returns; batches are the backend's own
     :attr:`~rolecast.backends.Backend.batch_size` unless ``batch_size`` is given, so a
-    sequential backend commits every step as it is produced.
+    sequential backend commits every step as it is produced, and a batching engine (vLLM)
+    gets all pending steps of a role in one call. A batch never spans two roles.
 
     Raises:
         InfrastructureError: A candidate's server faulted (see the module docstring); the
@@ -112,7 +113,7 @@ def profile(
     outcome = ProfileOutcome(run_id=run_id)
     plan: list[tuple[Candidate, list[_Job]]] = []
     for candidate in candidates:
-        if candidate.backend == "imported":
+        if not generates(candidate):
             outcome.imported.append(candidate.name)  # measured elsewhere: nothing to run
             continue
         fp = by_name[candidate.name]
@@ -172,8 +173,8 @@ class _Runner:
         outcome = self.outcome
         with self.backend_factory(candidate) as backend:
             size = self.batch_size or backend.batch_size
-            for start in range(0, len(jobs), size):
-                batch = jobs[start : start + size]
+            start = 0
+            for batch in _batches(jobs, size):
                 results = backend.generate([job.step.request for job in batch])
                 faulted: ChatResult | None = None
                 n_faulted = 0
@@ -200,6 +201,7 @@ class _Runner:
                         )
                     )
                     return
+                start += len(batch)
 
 
 def _record(candidate: Candidate, job: _Job, result: ChatResult, run_id: int) -> StepRecord:
@@ -231,3 +233,15 @@ def _where(candidate: Candidate) -> str:
     parts = urlsplit(candidate.base_url)
     host = parts.netloc.rpartition("@")[2]
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def _batches(jobs: Sequence[_Job], size: int) -> list[list[_Job]]:
+    """``jobs`` cut into batches of at most ``size``, each within one role."""
+    batches: list[list[_Job]] = []
+    for job in jobs:
+        last = batches[-1] if batches else None
+        if last is None or len(last) >= size or last[-1].role.name != job.role.name:
+            batches.append([job])
+        else:
+            last.append(job)
+    return batches

@@ -4,11 +4,13 @@ SQLite by default (zero set-up), PostgreSQL when a team or a scheduled job share
 profiles. See :class:`ProfileStore` for the contract.
 """
 
+from rolecast.storage._bulk import BulkResult
 from rolecast.storage._url import discard_new_sqlite_on_failure
 from rolecast.storage.records import RunRecord, StepKey, StepRecord
 from rolecast.storage.store import ProfileStore, resolve_db_url
 
 __all__ = [
+    "BulkResult",
     "ProfileStore",
     "RunRecord",
     "StepKey",

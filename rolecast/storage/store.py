@@ -44,6 +44,7 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQL
 from sqlalchemy.orm import Session, sessionmaker
 
 from rolecast.errors import StorageError
+from rolecast.storage._bulk import BulkResult, bulk_import
 from rolecast.storage._migrate import migrate
 from rolecast.storage._orm import STEP_KEY_COLUMNS, RunRow, StepRow
 from rolecast.storage._url import (
@@ -268,6 +269,24 @@ class ProfileStore:
             with self._tx("store steps") as session:
                 self._upsert(session, list(by_key.values()))
         return len(by_key)
+
+    def import_steps(
+        self,
+        rows: Iterable[tuple[int, StepRecord]],
+        *,
+        label: str,
+        config: dict[str, Any],
+        chunk_size: int = 5000,
+    ) -> BulkResult:
+        """Store ``(line, step)`` rows and their run in one transaction, in bounded memory.
+
+        Rows are staged in chunks; a step key repeated in ``rows`` keeps its first line
+        (the others are counted in the result); stored steps with the same key are
+        replaced. Nothing is written unless every row was read: an exception raised
+        while iterating ``rows`` (a bad file, a failed check) rolls everything back.
+        """
+        with self._guard("import steps"), self._engine.begin() as connection:
+            return bulk_import(connection, rows, label=label, config=config, chunk_size=chunk_size)
 
     def existing_keys(
         self, fingerprint: str, role: str, prompt_version: str
