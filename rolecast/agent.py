@@ -23,9 +23,10 @@ from rolecast.profiles.roles import (
     ResponderRole,
     parse_json_object,
 )
+from rolecast.tools import ToolSet
 from rolecast.types import FINISH, Candidate, Tool, ToolCase, Turn, canonical_json
 
-__all__ = ["AGENT_ROLES", "AgentStep", "CoalitionRunner", "Trajectory", "judge"]
+__all__ = ["AGENT_ROLES", "AgentStep", "CoalitionRunner", "Trajectory", "judge", "run_case"]
 
 AGENT_ROLES = ("planner", "caller", "responder")
 """The roles an agent cannot run without; the extractor is used when it is assigned."""
@@ -202,6 +203,28 @@ class CoalitionRunner:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def run_case(
+    runner: CoalitionRunner,
+    case: ToolCase,
+    toolset: ToolSet,
+    on_step: Callable[[AgentStep], None] | None = None,
+) -> Trajectory:
+    """Run ``case`` (its instruction and dialogue history) with the tool set's tools.
+
+    Raises:
+        ConfigError: the tool set does not provide a tool the case's gold calls need.
+        ToolError: a tool source failed as a whole (an MCP server stopped answering).
+    """
+    tools = toolset.tools(case)
+    return runner.run(
+        case.instruction,
+        tools,
+        lambda name, arguments: toolset.call(name, arguments, case),
+        on_step,
+        dialogue=case.history,
+    )
 
 
 def judge(

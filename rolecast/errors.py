@@ -23,6 +23,7 @@ __all__ = [
     "ModelNotFoundError",
     "RolecastError",
     "StorageError",
+    "ToolError",
 ]
 
 
@@ -65,3 +66,11 @@ class InfrastructureError(RolecastError):
     """
 
     exit_code = 4
+
+
+class ToolError(InfrastructureError):
+    """A tool set failed as a whole (an MCP server that will not start, a lost connection).
+
+    An infrastructure fault, never a tool's answer: the agent run stops rather than
+    showing the model an error it did not cause.
+    """

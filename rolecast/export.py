@@ -24,19 +24,24 @@ from rolecast.config import load_yaml, parse_model
 from rolecast.errors import ConfigError, RolecastError
 from rolecast.profiles.roles import check_pipeline
 from rolecast.profiles.stats import Estimate
+from rolecast.tools.spec import ToolsSpec
 from rolecast.types import Budget, Candidate, StrictModel
 
 __all__ = [
     "CoalitionConfig",
     "build_coalition_config",
+    "case_source",
     "load_coalition",
     "write_atomic",
     "write_coalition",
 ]
 
 
-IMPORTED_TOOLS = "unknown (imported results)"
-"""``tools`` of a coalition whose roles were measured elsewhere: rolecast cannot know them."""
+BUILTIN_TOOLS = ToolsSpec.parse("builtin")
+
+IMPORTED_TOOLS = ToolsSpec.parse({"kind": "unknown", "reason": "imported results"})
+"""``tools`` of a coalition whose roles were measured elsewhere, when the project names
+none: rolecast cannot know them (``rolecast run`` asks for ``--tools``)."""
 
 
 class RoleAssignment(StrictModel):
@@ -124,7 +129,11 @@ class CoalitionConfig(StrictModel):
     candidates: dict[str, Candidate]
     placement: list[Placement]
     budget: Budget
-    tools: str = Field(default="builtin", description="Tool set the agent runs with.")
+    tools: ToolsSpec = Field(
+        default_factory=lambda: BUILTIN_TOOLS,
+        description="Where the agent's tools come from (the project's 'tools:'); folders "
+        "relative to this file.",
+    )
     max_steps: int = Field(default=6, gt=0)
     expected: Expected
     provenance: Provenance
@@ -223,8 +232,13 @@ def build_coalition_config(
     database: str,
     fingerprints: dict[str, str],
     study: str | None,
+    tools: ToolsSpec | None = None,
 ) -> CoalitionConfig:
-    """Assemble the config for ``chosen``; every distinct model is placed on GPU 0."""
+    """Assemble the config for ``chosen``; every distinct model is placed on GPU 0.
+
+    ``tools`` are the project's (None when it names none: the built-in tools, or unknown
+    for a coalition whose numbers were imported).
+    """
     names = list(dict.fromkeys(chosen.assignment.values()))
     placement = []
     for index, name in enumerate(names):
@@ -262,7 +276,7 @@ def build_coalition_config(
             )
             for role, name in chosen.assignment.items()
         },
-        tools=IMPORTED_TOOLS if imported else "builtin",
+        tools=tools if tools is not None else IMPORTED_TOOLS if imported else BUILTIN_TOOLS,
         candidates={name: matrix.candidates[name] for name in names},
         placement=placement,
         budget=budget,
@@ -333,7 +347,9 @@ def write_atomic(path: str | Path, text: str) -> Path:
 
 
 def write_coalition(config: CoalitionConfig, path: str | Path) -> Path:
-    """Write ``coalition.yaml`` atomically."""
+    """Write ``coalition.yaml`` atomically; tool folders relative to its folder."""
+    tools = config.tools.relative_to(Path(path).parent)
+    config = config.model_copy(update={"tools": tools})
     header = (
         "# rolecast coalition config: role -> model, placement, expected accuracy.\n"
         "# Schema: rolecast/schemas/coalition.schema.json (rolecast schema coalition)\n"
@@ -343,10 +359,30 @@ def write_coalition(config: CoalitionConfig, path: str | Path) -> Path:
 
 
 def load_coalition(path: str | Path) -> CoalitionConfig:
-    """Read and validate a coalition config."""
+    """Read and validate a coalition config; tool folders are held absolute."""
     data = load_yaml(path)
     if not isinstance(data, dict):
         raise ConfigError(
             f"{path}: expected a coalition mapping (pipeline, roles, candidates, ...)"
         )
-    return parse_model(CoalitionConfig, data, str(path))
+    config = parse_model(CoalitionConfig, data, str(path))
+    return config.model_copy(update={"tools": config.tools.resolved(Path(path).parent)})
+
+
+def case_source(config: CoalitionConfig, path: str | Path) -> str:
+    """The case source the coalition was profiled on, as a spec ``load_cases`` reads.
+
+    A relative file in the provenance is taken from the working folder when it is there,
+    else from the coalition file's folder (a coalition run from elsewhere).
+    """
+    from rolecast.profiles.loaders import FORMATS
+
+    spec = config.provenance.cases
+    kind, _, rest = spec.partition(":")
+    prefix, file = (f"{kind}:", rest) if kind in FORMATS and rest else ("", spec)
+    if spec == "builtin" or not file or Path(file).expanduser().is_absolute():
+        return spec
+    beside = Path(path).parent / file
+    if not Path(file).exists() and beside.exists():
+        return prefix + str(beside)
+    return spec

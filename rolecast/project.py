@@ -1,4 +1,4 @@
-"""The project file: candidates, pipeline, case source and budget (YAML, validated)."""
+"""The project file: candidates, pipeline, case source, tools and budget (YAML, validated)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from rolecast.backends import check_candidate
 from rolecast.config import load_yaml, parse_model
 from rolecast.errors import ConfigError, RolecastError
 from rolecast.profiles.roles import DEFAULT_PIPELINE, check_pipeline
+from rolecast.tools.spec import ToolsSpec
 from rolecast.types import Budget, Candidate, StrictModel
 
 __all__ = ["DEFAULT_CONFIG", "ProjectConfig", "load_project"]
@@ -29,6 +30,12 @@ class ProjectConfig(StrictModel):
     )
     subset: int | None = Field(default=None, gt=0)
     budget: Budget = Field(default_factory=Budget)
+    tools: ToolsSpec | None = Field(
+        default=None,
+        description="Where the agent's tools come from (rolecast run, verification): "
+        "builtin, a python module ('package.module:ATTRIBUTE'), mcp servers, replay. "
+        "Unset: the built-in tools (unknown for a coalition from imported results).",
+    )
     candidates: list[Candidate] = Field(min_length=1)
     surrogate: Literal["observed", "irt"] = Field(
         default="irt",
@@ -84,4 +91,9 @@ def load_project(path: str | Path | None) -> tuple[ProjectConfig, str]:
         data, where = load_yaml(path), str(path)
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: expected a mapping with 'candidates', 'budget', ...")
-    return parse_model(ProjectConfig, data, where), where
+    project = parse_model(ProjectConfig, data, where)
+    # tool folders relative to the project file, held absolute from here on
+    base = Path.cwd() if path is None else Path(path).parent
+    if project.tools is not None:
+        project = project.model_copy(update={"tools": project.tools.resolved(base)})
+    return project, where

@@ -107,4 +107,5 @@ def coalition_from_search(
         database=store.url,
         fingerprints=fingerprints,
         study=result.study_name,
+        tools=project.tools,
     )

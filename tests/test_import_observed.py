@@ -171,7 +171,8 @@ def test_a_coalition_from_imported_results_claims_no_tools_or_prompts(
     )
     assert code == 0, err
     config = yaml.safe_load(out_path.read_text())
-    assert config["tools"] == IMPORTED_TOOLS
+    assert config["tools"] == IMPORTED_TOOLS.model_dump(mode="json")
+    assert config["tools"] == [{"kind": "unknown", "reason": "imported results"}]
     assert {r["prompt_version"] for r in config["roles"].values()} == {"import"}
 
 
