@@ -89,7 +89,7 @@ class CoalitionRunner:
     def _ask(self, role: str, request: ChatRequest) -> tuple[str, ChatResult]:
         name = self.config.roles[role].candidate
         if name not in self._backends:
-            self._backends[name] = self._factory(self.config.candidates[name])
+            self._backends[name] = self._factory(self.config.placed_candidate(name))
         return name, self._backends[name].generate([request])[0]
 
     def _add(self, trajectory: Trajectory, step: AgentStep) -> None:

@@ -19,7 +19,7 @@ from pydantic import Field, model_validator
 
 from rolecast import __version__
 from rolecast.allocator.coalition import CoalitionEval, ProfileMatrix
-from rolecast.backends import check_candidate, serve_command
+from rolecast.backends import check_candidate, place, serve_command
 from rolecast.config import load_yaml, parse_model
 from rolecast.errors import ConfigError, RolecastError
 from rolecast.profiles.roles import check_pipeline
@@ -210,6 +210,22 @@ class CoalitionConfig(StrictModel):
             raise ValueError(
                 f"provenance.fingerprints names {unknown}, which are not under 'candidates'"
             )
+
+    def placed_candidate(self, name: str) -> Candidate:
+        """Candidate ``name`` as its placement runs it (an in-process engine's memory share).
+
+        The memory fraction and tensor-parallel size of its placement entry become engine
+        options where the backend takes them (vLLM); other backends get it unchanged.
+        """
+        candidate = self.candidates[name]
+        entry = next((p for p in self.placement if p.candidate == name), None)
+        if entry is None:
+            return candidate
+        gpus = getattr(entry, "gpus", None) or [entry.gpu]
+        tensor_parallel = int(getattr(entry, "tensor_parallel_size", 0) or len(gpus))
+        return place(
+            candidate, tensor_parallel_size=tensor_parallel, memory_fraction=entry.memory_fraction
+        )
 
 
 def _serve_command(

@@ -147,7 +147,12 @@ def test_the_yaml_holds_roles_placement_expectations_and_provenance(written: Pat
     assert expected["tied_with"] == [
         {"roles": {"planner": "big", "caller": "big", "responder": "small"}, "accuracy": 0.5}
     ]
-    assert data["budget"] == {"gpu_memory_gb": 24.0, "cost_per_1k_tasks": 10.0, "latency_s": None}
+    assert data["budget"] == {
+        "gpu_memory_gb": 24.0,
+        "cost_per_1k_tasks": 10.0,
+        "latency_s": None,
+        "gpus": None,
+    }
     provenance = data["provenance"]
     assert provenance["rolecast_version"] == __version__
     assert provenance["cases"] == "builtin"

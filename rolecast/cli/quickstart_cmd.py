@@ -63,7 +63,7 @@ def quickstart(
     profiled = time.perf_counter()
     console.rule("2. search")
     result, matrix, project, store, fingerprints = run_search(
-        None, db, subset, None, None, None, None, progress=progress
+        None, db, subset, None, None, 10, None, progress=progress
     )
     console.rule("3. export")
     with store:

@@ -23,9 +23,8 @@ MemoryOption = Annotated[
 CostOption = Annotated[
     float | None, typer.Option("--cost-per-1k", help="Override the budget's USD per 1000 tasks.")
 ]
-TrialsOption = Annotated[
-    int | None,
-    typer.Option("--trials", min=1, help="Optuna trials (default: exhaustive if small)."),
+TopOption = Annotated[
+    int, typer.Option("--top", min=1, help="How many of the best coalitions to list (top-k).")
 ]
 SurrogateOption = Annotated[
     str | None,
@@ -49,7 +48,7 @@ def run_search(
     subset,
     gpu_memory_gb,
     cost_per_1k,
-    trials,
+    top,
     study_db,
     show=True,
     progress=True,
@@ -83,20 +82,21 @@ def run_search(
         result = search(
             matrix,
             project.budget,
-            n_trials=trials,
+            top_k=top,
             storage=storage,
             progress=lambda done, total: update("search", done, total),
         )
     if show:
-        mode = "exhaustive" if result.exhaustive else "TPE"
         console.print(
-            f"search ({mode}, surrogate {matrix.surrogate}): {result.n_evaluated} feasible "
-            "coalition(s) evaluated, "
-            f"{result.n_infeasible} over budget; "
+            f"exact search (surrogate {matrix.surrogate}): the best of "
+            f"{result.space_size:,} coalition(s), proven ({result.n_scored:,} scored, the rest "
+            f"bounded away) in {result.seconds:.2f}s; "
             f"budget {project.budget.model_dump(exclude_none=True)}"
         )
         console.print(
-            coalition_table(result.ranked[:8], "Coalitions by predicted accuracy", result.ties)
+            coalition_table(
+                result.ranked, f"Top {len(result.ranked)} by predicted accuracy", result.ties
+            )
         )
         console.print(coalition_table(result.pareto, "Pareto front (accuracy ↑, cost ↓, memory ↓)"))
         best = result.best
@@ -118,12 +118,12 @@ def search_command(
     subset: SubsetOption = None,
     gpu_memory_gb: MemoryOption = None,
     cost_per_1k: CostOption = None,
-    trials: TrialsOption = None,
+    top: TopOption = 10,
     study_db: StudyOption = None,
     surrogate: SurrogateOption = None,
 ) -> None:
     """Find the most accurate coalition within the budget; print ranking, ties, Pareto front."""
     _, _, _, store, _ = run_search(
-        config, db, subset, gpu_memory_gb, cost_per_1k, trials, study_db, surrogate=surrogate
+        config, db, subset, gpu_memory_gb, cost_per_1k, top, study_db, surrogate=surrogate
     )
     store.close()
