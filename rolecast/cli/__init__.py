@@ -20,6 +20,7 @@ from rolecast.cli.quickstart_cmd import quickstart
 from rolecast.cli.reprofile_cmd import reprofile
 from rolecast.cli.run_cmd import run
 from rolecast.cli.search_cmd import search_command
+from rolecast.cli.verify_cmd import verify_command
 from rolecast.errors import RolecastError
 
 __all__ = ["app", "main"]
@@ -48,6 +49,7 @@ app.command()(cases)
 app.command("search")(search_command)
 app.command()(export)
 app.command()(run)
+app.command("verify")(verify_command)
 app.command()(show)
 app.command()(report)
 app.command()(reprofile)

@@ -209,11 +209,22 @@ def report(
     db: DbOption = None,
     subset: SubsetOption = None,
     fmt: Annotated[str, typer.Option("--format", help="table | markdown | json")] = "table",
+    calibration_png: Annotated[
+        Path | None,
+        typer.Option("--calibration-png", help="Write the calibration reliability diagram here."),
+    ] = None,
 ) -> None:
-    """Every candidate × role × metric with n and a 95% interval; ties marked."""
+    """Every candidate × role × metric with n and a 95% interval; ties marked; calibration.
+
+    With stored end-to-end runs (`rolecast verify`), the surrogates' calibration follows:
+    predicted vs measured per coalition and per predicted-probability bin, MAE, bias and
+    Spearman with intervals. JSON: ``{"rows": [...], "calibration": {...} | null}``.
+    """
     from rolecast.errors import ConfigError
     from rolecast.project import load_project
     from rolecast.report import build_report, render_markdown, to_json, with_unmeasured
+    from rolecast.verify.calibration import render_markdown as calibration_markdown
+    from rolecast.verify.flow import project_calibration
     from rolecast.workflow import make_matrix, select_cases
 
     if fmt not in ("table", "markdown", "json"):
@@ -221,30 +232,51 @@ def report(
     project, _ = load_project(config)
     selection = select_cases(project, subset)
     with open_store(db) as store:
-        matrix, _ = make_matrix(store, project, selection.profile)
+        matrix, fingerprints = make_matrix(store, project, selection.profile)
+        calibration = project_calibration(store, project, matrix, fingerprints)
+    if calibration_png is not None:
+        if calibration is None:
+            raise ConfigError(
+                "--calibration-png: the store has no end-to-end run of this project's "
+                "coalitions; run `rolecast verify` first"
+            )
+        from rolecast.verify.plot import write_calibration_png
+
+        write_calibration_png(calibration, calibration_png)
     rows = build_report(matrix)
     if fmt == "json":
-        print(to_json(rows))
-    elif fmt == "markdown":
+        data = {
+            "rows": json.loads(to_json(rows)),
+            "calibration": None if calibration is None else calibration.to_dict(),
+        }
+        print(json.dumps(data, indent=2))
+        return
+    if fmt == "markdown":
         print(render_markdown(rows, list(matrix.candidates)))
-    else:
-        from rich.table import Table
+        if calibration is not None:
+            print("\n" + calibration_markdown(calibration))
+        return
+    from rich.table import Table
 
-        table = Table(title="candidate × role × metric, 95% intervals", title_justify="left")
-        for column in ("role", "metric", "candidate", "mean [95% CI]", "n", "method", "rank"):
-            table.add_column(column)
-        for role, metric, name, r in with_unmeasured(rows, list(matrix.candidates)):
-            if r is None:  # a metric this candidate has no measurement of
-                table.add_row(role, metric, name, NO_VALUE, "0", "", "")
-                continue
-            e = r.estimate
-            table.add_row(
-                r.role,
-                r.metric,
-                r.candidate,
-                f"{e.mean:.3f} [{e.low:.3f}, {e.high:.3f}]",
-                str(e.n),
-                e.method,
-                {"best": "best", "tie": "≈ tie"}.get(r.rank, ""),
-            )
-        console.print(table)
+    table = Table(title="candidate × role × metric, 95% intervals", title_justify="left")
+    for column in ("role", "metric", "candidate", "mean [95% CI]", "n", "method", "rank"):
+        table.add_column(column)
+    for role, metric, name, r in with_unmeasured(rows, list(matrix.candidates)):
+        if r is None:  # a metric this candidate has no measurement of
+            table.add_row(role, metric, name, NO_VALUE, "0", "", "")
+            continue
+        e = r.estimate
+        table.add_row(
+            r.role,
+            r.metric,
+            r.candidate,
+            f"{e.mean:.3f} [{e.low:.3f}, {e.high:.3f}]",
+            str(e.n),
+            e.method,
+            {"best": "best", "tie": "≈ tie"}.get(r.rank, ""),
+        )
+    console.print(table)
+    if calibration is not None:
+        console.print(escape(calibration_markdown(calibration)), highlight=False)
+    if calibration_png is not None:
+        console.print(f"wrote {escape(str(calibration_png))}")

@@ -6,10 +6,11 @@ profiles. See :class:`ProfileStore` for the contract.
 
 from rolecast.storage._bulk import BulkResult
 from rolecast.storage._url import discard_new_sqlite_on_failure
-from rolecast.storage.records import RunRecord, StepKey, StepRecord
+from rolecast.storage.records import AgentRunRecord, RunRecord, StepKey, StepRecord
 from rolecast.storage.store import ProfileStore, resolve_db_url
 
 __all__ = [
+    "AgentRunRecord",
     "BulkResult",
     "ProfileStore",
     "RunRecord",

@@ -7,6 +7,8 @@ Contract:
 * Reads and writes return frozen records (:class:`StepRecord`, :class:`RunRecord`),
   never ORM objects, and every driver error becomes a one-line :class:`StorageError`
   whose message never contains the URL's password.
+* End-to-end agent runs (``rolecast verify``) follow the same rules, unique on
+  (coalition key, case hash); see :class:`~rolecast.storage._agent_runs.AgentRunsMixin`.
 * Several stores (threads or processes) may share one database: SQLite runs in WAL mode
   with a busy timeout so a reader does not fail while another store writes. One
   instance is meant for one thread.
@@ -44,6 +46,7 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQL
 from sqlalchemy.orm import Session, sessionmaker
 
 from rolecast.errors import StorageError
+from rolecast.storage._agent_runs import AgentRunsMixin
 from rolecast.storage._bulk import BulkResult, bulk_import
 from rolecast.storage._migrate import migrate
 from rolecast.storage._orm import STEP_KEY_COLUMNS, RunRow, StepRow
@@ -73,7 +76,7 @@ _VALUE_COLUMNS = tuple(
 )
 
 
-class ProfileStore:
+class ProfileStore(AgentRunsMixin):
     """Scored steps and runs, in any database SQLAlchemy reaches (tested: SQLite, PostgreSQL).
 
     Args:

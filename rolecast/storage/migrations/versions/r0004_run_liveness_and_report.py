@@ -6,8 +6,8 @@ machine) as ``interrupted`` instead of ``running`` forever. ``report`` holds wha
 scheduled ``rolecast reprofile`` concluded (its snapshot and its drift against the
 previous run). All nullable: runs stored before this revision have none of them.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-02
 """
 
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
