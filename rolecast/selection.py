@@ -67,6 +67,22 @@ class BudgetedResult:
     """(coalition label, case id, success) in the order run."""
     picks: list[str]
     """The label of the pick after each run."""
+    strategy: str = "halving"
+    pool: int = 0
+    """How many coalitions the strategy considered (successive halving: its first rung)."""
+
+    @property
+    def description(self) -> str:
+        """One line saying how the runs were spent, for reports."""
+        if self.strategy == "halving":
+            return (
+                f"successive halving over cases among the {self.pool} best-predicted "
+                f"coalition(s), {self.runs_used} end-to-end run(s)"
+            )
+        return (
+            f"top-two Thompson sampling over {self.pool} coalition(s) seeded with the "
+            f"top-k, {self.runs_used} end-to-end run(s)"
+        )
 
 
 def budgeted_search(
@@ -146,6 +162,8 @@ def budgeted_search(
         runs_used=state.used,
         history=state.history,
         picks=state.picks,
+        strategy=strategy,
+        pool=len(state.survivors_first) if strategy == "halving" else len(arms),
     )
 
 
@@ -170,7 +188,7 @@ def _successive_halving(state: _State, budget: int, top_k: int) -> None:
     pool = max(pool, min(top_k, n_arms))
     per_rung = budget // max(1, _rungs(pool))
     survivors = list(range(pool))
-    state.survivors = survivors
+    state.survivors = state.survivors_first = survivors
     depth = 0
     while True:
         depth = min(n_cases, max(depth + 1, depth + per_rung // len(survivors)))
@@ -208,6 +226,7 @@ class _State:
         self.history: list[tuple[str, str, bool]] = []
         self.picks: list[str] = []
         self.survivors: list[int] | None = None
+        self.survivors_first: list[int] = []
 
     def step(self, index: int) -> None:
         arm = self.arms[index]

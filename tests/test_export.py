@@ -113,8 +113,10 @@ def test_the_yaml_holds_roles_placement_expectations_and_provenance(written: Pat
         {
             "candidate": "big",
             "gpu": 0,
+            "gpus": [0],
             "memory_gb": 18.0,
             "memory_fraction": 0.75,  # 18 of 24 GB
+            "tensor_parallel_size": 1,
             "serve_command": "vllm serve Qwen/Qwen2.5-7B-Instruct --served-model-name "
             "Qwen/Qwen2.5-7B-Instruct --host 0.0.0.0 --port 8000 --max-model-len 4096 "
             "--dtype bfloat16 --gpu-memory-utilization 0.75 --seed 0",
@@ -122,8 +124,10 @@ def test_the_yaml_holds_roles_placement_expectations_and_provenance(written: Pat
         {
             "candidate": "small",
             "gpu": 0,
+            "gpus": [0],
             "memory_gb": 0.5,
             "memory_fraction": 0.0208,  # 0.5 / 24
+            "tensor_parallel_size": 1,
             "serve_command": "python -m llama_cpp.server --model '<pypi:tiny-gguf>' --n_ctx "
             "4096 --model_alias small --host 0.0.0.0 --port 8001",
         },
@@ -409,7 +413,7 @@ def test_schema_command_rejects_an_unknown_name(
     err = capsys.readouterr().err
     assert exit_info.value.code == 2
     assert err.strip() == (
-        "error: unknown schema 'coalitions'; choose one of case, coalition, project"
+        "error: unknown schema 'coalitions'; choose one of case, coalition, project, search"
     )
 
 

@@ -95,6 +95,7 @@ def test_halving_keeps_the_better_measured_half() -> None:
     result = budgeted_search(predicted, cases, run, 200, strategy="halving")
 
     assert result.best == {"planner": "c"}
+    assert result.pool == 8 and "successive halving" in result.description
     runs = {name: sum(n == name for n, _ in calls) for name in "abcdefgh"}
     assert runs["c"] == max(runs.values())
     assert min(runs.values()) >= 8  # the first rung ran every one of them

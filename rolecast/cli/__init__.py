@@ -58,9 +58,9 @@ app.command("import")(import_results)
 
 @app.command()
 def schema(
-    which: Annotated[str, typer.Argument(help="case | coalition | project")],
+    which: Annotated[str, typer.Argument(help="case | coalition | project | search")],
 ) -> None:
-    """Print the JSON Schema of the case format, the coalition config or the project file."""
+    """Print the JSON Schema of a case, coalition config, project file or search result."""
     from rolecast.schemas import json_schema
 
     console.print_json(json.dumps(json_schema(which)))

@@ -218,8 +218,9 @@ def verify(
     report.fault_messages = outcome.fault_messages
     if budget_runs is not None:
         report.notes.append(
-            f"--budget-runs {budget_runs}: top-two Thompson sampling over "
-            f"{len(configs)} coalition(s), seeded with the top {top_k} (rolecast.selection)"
+            f"--budget-runs {budget_runs}: successive halving over cases among the "
+            f"best-predicted of {len(configs)} coalition(s), the top {top_k} included "
+            f"(rolecast.selection)"
         )
     return report
 
