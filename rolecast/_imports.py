@@ -18,6 +18,7 @@ EXTRAS: dict[str, str] = {
     "accelerate": "hf",
     "psycopg": "postgres",
     "httpx": "http",
+    "matplotlib": "plots",
     "mcp": "mcp",
 }
 

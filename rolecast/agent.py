@@ -26,7 +26,15 @@ from rolecast.profiles.roles import (
 from rolecast.tools import ToolSet
 from rolecast.types import FINISH, Candidate, Tool, ToolCase, Turn, canonical_json
 
-__all__ = ["AGENT_ROLES", "AgentStep", "CoalitionRunner", "Trajectory", "judge", "run_case"]
+__all__ = [
+    "AGENT_ROLES",
+    "JUDGE_VERSION",
+    "AgentStep",
+    "CoalitionRunner",
+    "Trajectory",
+    "judge",
+    "run_case",
+]
 
 AGENT_ROLES = ("planner", "caller", "responder")
 """The roles an agent cannot run without; the extractor is used when it is assigned."""
@@ -89,7 +97,7 @@ class CoalitionRunner:
     def _ask(self, role: str, request: ChatRequest) -> tuple[str, ChatResult]:
         name = self.config.roles[role].candidate
         if name not in self._backends:
-            self._backends[name] = self._factory(self.config.candidates[name])
+            self._backends[name] = self._factory(self.config.placed_candidate(name))
         return name, self._backends[name].generate([request])[0]
 
     def _add(self, trajectory: Trajectory, step: AgentStep) -> None:
@@ -225,6 +233,12 @@ def run_case(
         on_step,
         dialogue=case.history,
     )
+
+
+JUDGE_VERSION = "ibm-pass+slots+cosine-1"
+"""Names what :func:`judge` checks. Change it whenever the verdict changes: stored
+end-to-end runs (``rolecast verify``) judged by another version are judged again from
+their stored calls and answer, without running the models again."""
 
 
 def judge(

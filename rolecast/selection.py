@@ -67,6 +67,22 @@ class BudgetedResult:
     """(coalition label, case id, success) in the order run."""
     picks: list[str]
     """The label of the pick after each run."""
+    strategy: str = "halving"
+    pool: int = 0
+    """How many coalitions the strategy considered (successive halving: its first rung)."""
+
+    @property
+    def description(self) -> str:
+        """One line saying how the runs were spent, for reports."""
+        if self.strategy == "halving":
+            return (
+                f"successive halving over cases among the {self.pool} best-predicted "
+                f"coalition(s), {self.runs_used} end-to-end run(s)"
+            )
+        return (
+            f"top-two Thompson sampling over {self.pool} coalition(s) seeded with the "
+            f"top-k, {self.runs_used} end-to-end run(s)"
+        )
 
 
 def budgeted_search(
@@ -79,6 +95,7 @@ def budgeted_search(
     seed_cases: int | None = None,
     prior_strength: float = 4.0,
     seed: int = 0,
+    strategy: str = "halving",
 ) -> BudgetedResult:
     """Find the coalition with the best measured accuracy within ``budget_runs`` runs.
 
@@ -93,6 +110,8 @@ def budgeted_search(
             quarter of the budget shared among them, at least 1).
         prior_strength: how many runs the surrogate's prediction is worth.
         seed: seeds the case order and the sampler.
+        strategy: ``halving`` (successive halving over the best predictions) or
+            ``thompson`` (top-two Thompson sampling over every coalition).
 
     Raises:
         RolecastError: ``budget_runs`` < 1, no coalition, no case, or a prediction
@@ -120,23 +139,77 @@ def budgeted_search(
     order = [case_ids[i] for i in rng.permutation(len(case_ids))]
     state = _State(arms, order, prior_strength, run)
     k = min(top_k, len(arms))
-    per_seed = seed_cases if seed_cases is not None else max(1, budget_runs // (4 * k))
-    for depth in range(min(per_seed, len(order))):  # the top-k, case by case (paired)
-        for index in range(k):
-            if state.used < budget_runs and len(arms[index].outcomes) == depth:
-                state.step(index)
-    while state.used < budget_runs:
-        chosen = state.choose(rng)
-        if chosen is None:  # every coalition has run every case
-            break
-        state.step(chosen)
+    if strategy == "halving":
+        _successive_halving(state, budget_runs, k)
+    elif strategy == "thompson":
+        per_seed = (
+            seed_cases if seed_cases is not None else max(1, min(10, budget_runs // (10 * k)))
+        )
+        for depth in range(min(per_seed, len(order))):  # the top-k, case by case (paired)
+            for index in range(k):
+                if state.used < budget_runs and len(arms[index].outcomes) == depth:
+                    state.step(index)
+        while state.used < budget_runs:
+            chosen = state.choose(rng)
+            if chosen is None:  # every coalition has run every case
+                break
+            state.step(chosen)
+    else:
+        raise RolecastError(f"unknown strategy {strategy!r}; choose halving or thompson")
     return BudgetedResult(
         best=dict(arms[state.pick()].assignment),
         coalitions=arms,
         runs_used=state.used,
         history=state.history,
         picks=state.picks,
+        strategy=strategy,
+        pool=len(state.survivors_first) if strategy == "halving" else len(arms),
     )
+
+
+MIN_FIRST_CASES = 8
+"""Successive halving's first rung runs each coalition on at least this many cases."""
+
+
+def _successive_halving(state: _State, budget: int, top_k: int) -> None:
+    """Successive halving over cases among the best predictions (Jamieson & Talwalkar 2016).
+
+    The pool is the ``m`` best predictions, ``m`` a power of two (at least ``top_k``) as
+    large as lets the first rung give each ``MIN_FIRST_CASES`` cases: a rung runs every
+    survivor on the next cases (paired), then keeps the better half by measured
+    accuracy (ties: the better prediction); each rung spends about the same number of
+    runs, so survivors run on twice as many cases. Runs left at the end go to the last
+    two survivors, alternately.
+    """
+    n_arms, n_cases = len(state.arms), len(state.order)
+    pool = 1
+    while pool * 2 <= n_arms and _rungs(pool * 2) * pool * 2 * MIN_FIRST_CASES <= budget:
+        pool *= 2
+    pool = max(pool, min(top_k, n_arms))
+    per_rung = budget // max(1, _rungs(pool))
+    survivors = list(range(pool))
+    state.survivors = state.survivors_first = survivors
+    depth = 0
+    while True:
+        depth = min(n_cases, max(depth + 1, depth + per_rung // len(survivors)))
+        for position in range(depth):  # case by case, so a budget cut leaves them paired
+            for index in survivors:
+                if state.used < budget and len(state.arms[index].outcomes) == position:
+                    state.step(index)
+        if len(survivors) <= 2 or state.used >= budget or depth >= n_cases:
+            break
+        survivors = sorted(survivors, key=state.rank)[: max(2, len(survivors) // 2)]
+        state.survivors = survivors
+    while state.used < budget:  # what is left: the finalists on more cases
+        open_ = [i for i in survivors if len(state.arms[i].outcomes) < n_cases]
+        if not open_:
+            break
+        state.step(min(open_, key=lambda i: len(state.arms[i].outcomes)))
+
+
+def _rungs(pool: int) -> int:
+    """Rungs of successive halving on ``pool`` coalitions (down to two finalists)."""
+    return max(1, int(np.ceil(np.log2(pool))))
 
 
 class _State:
@@ -152,6 +225,8 @@ class _State:
         self.used = 0
         self.history: list[tuple[str, str, bool]] = []
         self.picks: list[str] = []
+        self.survivors: list[int] | None = None
+        self.survivors_first: list[int] = []
 
     def step(self, index: int) -> None:
         arm = self.arms[index]
@@ -184,10 +259,23 @@ class _State:
         draw[leader] = -1.0
         return int(np.argmax(draw))
 
+    def rank(self, index: int) -> tuple[float, int, float]:
+        """Sort key, best first: measured accuracy, cases run, prediction."""
+        arm = self.arms[index]
+        measured = sum(arm.outcomes.values()) / len(arm.outcomes) if arm.outcomes else 0.0
+        return (-measured, -len(arm.outcomes), -arm.predicted)
+
     def pick(self) -> int:
-        """The run coalition with the highest posterior mean (ties: the better prediction)."""
+        """The current pick.
+
+        Successive halving: the best measured of the survivors. Thompson sampling: the
+        coalition run most (the sampler runs its leader half of the time; a rarely run
+        coalition's lucky streak is no pick), ties by posterior mean.
+        """
+        if self.survivors is not None:
+            most = max(len(self.arms[i].outcomes) for i in self.survivors)
+            finalists = [i for i in self.survivors if len(self.arms[i].outcomes) == most]
+            return min(finalists, key=self.rank)
+        runs = np.array([len(arm.outcomes) for arm in self.arms])
         mean = self.alpha / (self.alpha + self.beta)
-        ran = np.array([bool(arm.outcomes) for arm in self.arms])
-        if not ran.any():
-            return 0
-        return int(np.argmax(np.where(ran, mean, -1.0)))
+        return int(np.lexsort((-mean, -runs))[0])

@@ -27,6 +27,7 @@ __all__ = [
     "Turn",
     "UserTurn",
     "canonical_json",
+    "parse_gpus",
     "stable_hash",
 ]
 
@@ -275,8 +276,62 @@ class Candidate(StrictModel):
 
 
 class Budget(StrictModel):
-    """Limits a coalition must respect; None means unconstrained."""
+    """Limits a coalition must respect; None means unconstrained.
+
+    ``gpu_memory_gb`` bounds the total memory of the coalition's distinct models;
+    ``gpus`` lists the GPUs they must be placed on (each model on one GPU, or split with
+    tensor parallelism over several equal ones; see :mod:`rolecast.allocator.placement`).
+    Both may be given: both must hold.
+    """
 
     gpu_memory_gb: float | None = Field(default=None, gt=0, description="Total GPU memory.")
     cost_per_1k_tasks: float | None = Field(default=None, gt=0, description="USD per 1000 tasks.")
     latency_s: float | None = Field(default=None, gt=0, description="Mean seconds per task.")
+    gpus: list[float] | None = Field(
+        default=None,
+        min_length=1,
+        description="Memory of each GPU in GB, e.g. [80, 80]: the coalition's distinct "
+        "models must be placed on them (at most 90% of each GPU).",
+    )
+
+    @field_validator("gpus")
+    @classmethod
+    def _gpus_positive(cls, value: list[float] | None) -> list[float] | None:
+        if value is not None and any(size <= 0 for size in value):
+            raise ValueError(f"every GPU needs a positive size in GB, got {value}")
+        return value
+
+    @property
+    def limits(self) -> dict[str, float]:
+        """The scalar budgets that are set: name -> limit."""
+        return {
+            key: value
+            for key, value in (
+                ("gpu_memory_gb", self.gpu_memory_gb),
+                ("cost_per_1k_tasks", self.cost_per_1k_tasks),
+                ("latency_s", self.latency_s),
+            )
+            if value is not None
+        }
+
+
+def parse_gpus(text: str) -> list[float]:
+    """``"2x80"`` -> [80, 80]; ``"80,40"`` -> [80, 40]; ``"2x80,40"`` -> [80, 80, 40].
+
+    Raises:
+        ValueError: a part is neither ``N`` nor ``KxN`` with K a positive integer.
+    """
+    sizes: list[float] = []
+    for part in text.replace(" ", "").split(","):
+        count, _, size = part.rpartition("x")
+        try:
+            n = int(count) if count else 1
+            gb = float(size)
+        except ValueError:
+            raise ValueError(
+                f"cannot read GPU list {text!r}: write 2x80 (two 80 GB GPUs) or 80,40"
+            ) from None
+        if n < 1 or gb <= 0:
+            raise ValueError(f"cannot read GPU list {text!r}: counts and sizes must be positive")
+        sizes.extend([gb] * n)
+    return sizes

@@ -379,3 +379,19 @@ def test_real_vllm_generates_a_batch_with_structured_output() -> None:
         assert again[0].text == results[0].text
     finally:
         backend.close()
+
+
+def test_a_placement_sets_the_engine_memory_share_without_changing_the_fingerprint() -> None:
+    from test_export_formats import vllm_coalition
+
+    config = vllm_coalition()  # qwen-7b placed with memory fraction 0.8 on GPU 1
+    placed = config.placed_candidate("qwen-7b")
+    assert placed.options == {"gpu_memory_utilization": 0.8}
+    assert fingerprint(placed) == fingerprint(config.candidates["qwen-7b"])
+    module = fake_vllm()
+    VLLMBackend(placed, vllm_module=module)
+    assert module.engines[0].engine_args["gpu_memory_utilization"] == 0.8
+    llama = Candidate(name="l", backend="llamacpp", model="x.gguf")
+    from rolecast.backends import place
+
+    assert place(llama, tensor_parallel_size=2, memory_fraction=0.5) is llama

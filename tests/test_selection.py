@@ -45,10 +45,12 @@ def test_no_coalition_or_case_or_bad_prediction_is_an_error() -> None:
         budgeted_search(coalitions({"a": 1.5}), cases, run, 5)
 
 
-def test_spends_exactly_the_budget_and_never_reruns_a_case() -> None:
+@pytest.mark.parametrize("strategy", ["halving", "thompson"])
+def test_spends_exactly_the_budget_and_never_reruns_a_case(strategy: str) -> None:
     true_acc = {"a": 0.3, "b": 0.5, "c": 0.7, "d": 0.4}
     cases, run, calls = world(1, true_acc)
-    result = budgeted_search(coalitions({"a": 0.6, "b": 0.5, "c": 0.4, "d": 0.3}), cases, run, 50)
+    predicted = coalitions({"a": 0.6, "b": 0.5, "c": 0.4, "d": 0.3})
+    result = budgeted_search(predicted, cases, run, 50, strategy=strategy)
 
     assert result.runs_used == len(calls) == len(result.history) == len(result.picks) == 50
     assert len(set(calls)) == len(calls)
@@ -58,21 +60,48 @@ def test_spends_exactly_the_budget_and_never_reruns_a_case() -> None:
     assert len({case for _, case in first}) == 1
 
 
-def test_stops_when_every_coalition_has_run_every_case() -> None:
+@pytest.mark.parametrize("strategy", ["halving", "thompson"])
+def test_stops_when_every_coalition_has_run_every_case(strategy: str) -> None:
     cases, run, calls = world(2, {"a": 0.5, "b": 0.6}, n_cases=5)
-    result = budgeted_search(coalitions({"a": 0.5, "b": 0.5}), cases, run, 100)
+    result = budgeted_search(coalitions({"a": 0.5, "b": 0.5}), cases, run, 100, strategy=strategy)
     assert result.runs_used == 10 and len(set(calls)) == 10
 
 
+@pytest.mark.parametrize("strategy", ["halving", "thompson"])
 @pytest.mark.parametrize("seed", range(5))
-def test_finds_a_clear_best_that_the_surrogate_ranks_fourth(seed: int) -> None:
+def test_finds_a_clear_best_that_the_surrogate_ranks_fourth(seed: int, strategy: str) -> None:
     # the prediction is wrong about the order; the true best is 25 points ahead
     true_acc = {"a": 0.35, "b": 0.4, "c": 0.3, "d": 0.75, "e": 0.2}
     predicted = {"a": 0.6, "b": 0.55, "c": 0.5, "d": 0.45, "e": 0.1}
     cases, run, calls = world(seed, true_acc, n_cases=80)
-    result = budgeted_search(coalitions(predicted), cases, run, 120, seed=seed)
+    result = budgeted_search(coalitions(predicted), cases, run, 120, seed=seed, strategy=strategy)
 
     assert result.best == {"planner": "d"}
     assert label(result.best) == result.picks[-1]
     # and spends little on the coalition that is clearly bad in prediction and in truth
     assert sum(name == "e" for name, _ in calls) < 15
+
+
+def test_halving_keeps_the_better_measured_half() -> None:
+    # 8 coalitions fit the budget's first rung; the measured best survives every rung
+    true_acc = {
+        name: acc
+        for name, acc in zip("abcdefgh", [0.2, 0.3, 0.9, 0.2, 0.3, 0.2, 0.3, 0.2], strict=True)
+    }
+    cases, run, calls = world(3, true_acc, n_cases=100)
+    predicted = coalitions(
+        dict(zip("abcdefgh", [0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1], strict=True))
+    )
+    result = budgeted_search(predicted, cases, run, 200, strategy="halving")
+
+    assert result.best == {"planner": "c"}
+    assert result.pool == 8 and "successive halving" in result.description
+    runs = {name: sum(n == name for n, _ in calls) for name in "abcdefgh"}
+    assert runs["c"] == max(runs.values())
+    assert min(runs.values()) >= 8  # the first rung ran every one of them
+
+
+def test_unknown_strategy_is_an_error() -> None:
+    cases, run, _ = world(0, {"a": 0.5})
+    with pytest.raises(RolecastError, match="halving or thompson"):
+        budgeted_search(coalitions({"a": 0.5}), cases, run, 5, strategy="grid")

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from rolecast.allocator.memory import MemoryEstimate, estimate_memory, shape_for
+from rolecast.allocator.placement import MAX_UTILIZATION, ModelPlacement, place
 from rolecast.allocator.surrogate import coalition_estimate
 from rolecast.backends import local_weights
 from rolecast.errors import RolecastError
@@ -198,25 +199,67 @@ class ProfileMatrix:
         return self._memory[name]
 
     def coalition_memory_gb(self, assignment: Assignment) -> float:
-        """Memory of the distinct candidates: a model used by several roles loads once."""
-        return sum(self.memory(name).total_gb for name in set(assignment.values()))
+        """Memory of the distinct candidates: a model used by several roles loads once.
+
+        Summed in role order (first use of each model), the order the search adds them in.
+        """
+        total = 0.0
+        for name in dict.fromkeys(assignment.values()):
+            total += self.memory(name).total_gb
+        return total
+
+    def role_cost_per_1k(self, name: str, role: str) -> float:
+        """USD per 1000 tasks of ``name`` playing ``role`` (tokens, latency, prices)."""
+        s, prices = self.stats[(name, role)], self.candidates[name].prices
+        per_task = (
+            s.tokens_in_per_case * prices.input_per_mtok / 1e6
+            + s.tokens_out_per_case * prices.output_per_mtok / 1e6
+            + s.latency_per_case * prices.per_hour / 3600
+        )
+        return 1000 * per_task
 
     def cost_per_1k(self, assignment: Assignment) -> float:
         """USD per 1000 tasks from profiled tokens and latency and the candidates' prices."""
         total = 0.0
         for role, name in assignment.items():
-            s, prices = self.stats[(name, role)], self.candidates[name].prices
-            total += s.tokens_in_per_case * prices.input_per_mtok / 1e6
-            total += s.tokens_out_per_case * prices.output_per_mtok / 1e6
-            total += s.latency_per_case * prices.per_hour / 3600
-        return 1000 * total
+            total += self.role_cost_per_1k(name, role)
+        return total
 
     def latency_s(self, assignment: Assignment) -> float:
         """Mean seconds per task, the roles run one after another."""
-        return sum(self.stats[(name, role)].latency_per_case for role, name in assignment.items())
+        total = 0.0
+        for role, name in assignment.items():
+            total += self.stats[(name, role)].latency_per_case
+        return total
+
+    def placement(self, assignment: Assignment, budget: Budget) -> list[ModelPlacement] | None:
+        """Where the coalition's distinct models go on ``budget.gpus`` (None: they do not fit).
+
+        Without a GPU list the models share one GPU of ``budget.gpu_memory_gb`` (GPU 0),
+        or, with no memory budget either, each gets GPU 0 with no fraction.
+        """
+        models = {name: self.memory(name) for name in dict.fromkeys(assignment.values())}
+        if budget.gpus:
+            return place(models, budget.gpus)
+        size = budget.gpu_memory_gb
+        return [
+            ModelPlacement(
+                model=name,
+                gpus=(0,),
+                memory_gb=memory.total_gb,
+                fraction=min(memory.total_gb / size, 1.0) if size else 0.0,
+                tensor_parallel_size=1,
+            )
+            for name, memory in models.items()
+        ]
 
     def violations(self, assignment: Assignment, budget: Budget) -> dict[str, float]:
-        """Budget name -> how far over it the coalition is (≤ 0 means within)."""
+        """Budget name -> how far over it the coalition is (≤ 0 means within).
+
+        ``gpus`` is 0 when the distinct models can be placed on the GPUs, else the GB by
+        which their total exceeds 90% of the GPUs' memory (at least the smallest model's
+        memory when the total fits but no arrangement does).
+        """
         out: dict[str, float] = {}
         if budget.gpu_memory_gb is not None:
             out["gpu_memory_gb"] = self.coalition_memory_gb(assignment) - budget.gpu_memory_gb
@@ -224,6 +267,14 @@ class ProfileMatrix:
             out["cost_per_1k_tasks"] = self.cost_per_1k(assignment) - budget.cost_per_1k_tasks
         if budget.latency_s is not None:
             out["latency_s"] = self.latency_s(assignment) - budget.latency_s
+        if budget.gpus:
+            out["gpus"] = 0.0
+            if self.placement(assignment, budget) is None:
+                names = set(assignment.values())
+                total = sum(self.memory(name).total_gb for name in names)
+                over = total - MAX_UTILIZATION * sum(budget.gpus)
+                smallest = min(self.memory(name).total_gb for name in names)
+                out["gpus"] = max(over, smallest, 1e-9)
         return out
 
     def case_success(self, assignment: Assignment) -> tuple[float, ...]:
@@ -236,16 +287,24 @@ class ProfileMatrix:
             per_case = per_case * self.case_scores(name, role)
         return tuple(float(v) for v in per_case)
 
-    def partial_credit(self, assignment: Assignment) -> float:
-        """Mean over cases and roles of the fraction of the role's steps that passed."""
-        per_role = [self.stats[(name, role)] for role, name in assignment.items()]
-        if not per_role or not self.case_ids:
+    def role_credit(self, name: str, role: str) -> float:
+        """Mean over cases of the fraction of the role's steps that ``name`` passed."""
+        if not self.case_ids:
             return 0.0
+        stats = self.stats[(name, role)]
         total = 0.0
         for case in self.case_ids:
-            for stats in per_role:
-                total += stats.case_fraction.get(case, float(stats.case_success[case]))
-        return total / (len(self.case_ids) * len(per_role))
+            total += stats.case_fraction.get(case, float(stats.case_success[case]))
+        return total / len(self.case_ids)
+
+    def partial_credit(self, assignment: Assignment) -> float:
+        """Mean over cases and roles of the fraction of the role's steps that passed."""
+        if not assignment or not self.case_ids:
+            return 0.0
+        total = 0.0
+        for role, name in assignment.items():
+            total += self.role_credit(name, role)
+        return total / len(assignment)
 
     def evaluate(self, assignment: Assignment, budget: Budget) -> CoalitionEval:
         """Everything search and export need to know about one coalition."""

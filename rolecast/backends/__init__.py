@@ -49,6 +49,7 @@ __all__ = [
     "generates",
     "local_weights",
     "memory_facts",
+    "place",
     "registered",
     "serve_command",
     "weights_identity",
@@ -148,6 +149,15 @@ def serve_command(
         gpus=gpus,
         tensor_parallel_size=tensor_parallel_size,
         memory_fraction=memory_fraction,
+    )
+
+
+def place(
+    candidate: Candidate, *, tensor_parallel_size: int = 1, memory_fraction: float | None = None
+) -> Candidate:
+    """``candidate`` with its placement's memory share and GPU split, for in-process engines."""
+    return backend_class(candidate.backend).placed(
+        candidate, tensor_parallel_size=tensor_parallel_size, memory_fraction=memory_fraction
     )
 
 

@@ -301,6 +301,17 @@ class Backend(abc.ABC):
         return None
 
     @classmethod
+    def placed(
+        cls, candidate: Candidate, *, tensor_parallel_size: int = 1, memory_fraction: float | None
+    ) -> Candidate:
+        """``candidate`` as its placement runs it in-process (default: unchanged).
+
+        An engine that takes a memory share or a GPU split as options (vLLM) sets them;
+        they are output-neutral, so the fingerprint does not change.
+        """
+        return candidate
+
+    @classmethod
     def endpoint(cls, candidate: Candidate) -> Endpoint | None:
         """Where a client reaches the candidate without rolecast starting it (a URL)."""
         return None

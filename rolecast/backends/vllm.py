@@ -192,6 +192,20 @@ class VLLMBackend(Backend):
             extra=extra,
         )
 
+    @classmethod
+    def placed(
+        cls, candidate: Candidate, *, tensor_parallel_size: int = 1, memory_fraction: float | None
+    ) -> Candidate:
+        """The placement's memory fraction and GPU split as engine options."""
+        update: dict[str, object] = {}
+        if memory_fraction:
+            update["gpu_memory_utilization"] = round(memory_fraction, 4)
+        if tensor_parallel_size > 1:
+            update["tensor_parallel_size"] = tensor_parallel_size
+        if not update:
+            return candidate
+        return candidate.model_copy(update={"options": {**candidate.options, **update}})
+
     @property
     def batch_size(self) -> int:
         """Large: vLLM batches the requests itself, so it gets a role's pending steps at once."""

@@ -14,7 +14,7 @@ from rolecast.cli.search_cmd import (
     MemoryOption,
     StudyOption,
     SurrogateOption,
-    TrialsOption,
+    TopOption,
     run_search,
 )
 
@@ -52,7 +52,7 @@ def export(
     subset: SubsetOption = None,
     gpu_memory_gb: MemoryOption = None,
     cost_per_1k: CostOption = None,
-    trials: TrialsOption = None,
+    top: TopOption = 10,
     study_db: StudyOption = None,
     surrogate: SurrogateOption = None,
 ) -> None:
@@ -70,7 +70,7 @@ def export(
         from rolecast.workflow import coalition_from_search
 
         result, matrix, project, store, fingerprints = run_search(
-            config, db, subset, gpu_memory_gb, cost_per_1k, trials, study_db, surrogate=surrogate
+            config, db, subset, gpu_memory_gb, cost_per_1k, top, study_db, surrogate=surrogate
         )
         with store:
             chosen = coalition_from_search(result, matrix, project, store, fingerprints)

@@ -285,10 +285,11 @@ def _repeat_reason(first: int) -> str:
 def check_names(
     records: Iterable[StepRecord], candidates: Collection[str], case_ids: Collection[str]
 ) -> None:
-    """Raise naming every candidate and case id of ``records`` the project does not know.
+    """Raise naming the candidates and case ids of ``records`` the project does not know.
 
     Raises:
-        ConfigError: some candidate or case id is unknown (all of them are named).
+        ConfigError: some candidate or case id is unknown (up to 20 of each kind are
+            named, then how many more).
     """
     known_candidates, known_cases = set(candidates), set(case_ids)
     bad_candidates: dict[str, None] = {}

@@ -5,7 +5,17 @@ profiles. See :class:`ProfileStore` for the contract.
 """
 
 from rolecast.storage._bulk import BulkResult
-from rolecast.storage.records import RunRecord, StepKey, StepRecord
+from rolecast.storage._url import discard_new_sqlite_on_failure
+from rolecast.storage.records import AgentRunRecord, RunRecord, StepKey, StepRecord
 from rolecast.storage.store import ProfileStore, resolve_db_url
 
-__all__ = ["BulkResult", "ProfileStore", "RunRecord", "StepKey", "StepRecord", "resolve_db_url"]
+__all__ = [
+    "AgentRunRecord",
+    "BulkResult",
+    "ProfileStore",
+    "RunRecord",
+    "StepKey",
+    "StepRecord",
+    "discard_new_sqlite_on_failure",
+    "resolve_db_url",
+]

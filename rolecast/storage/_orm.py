@@ -27,10 +27,21 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["STEP_KEY_COLUMNS", "Base", "MetaRow", "RunRow", "StepRow"]
+__all__ = [
+    "AGENT_RUN_KEY_COLUMNS",
+    "STEP_KEY_COLUMNS",
+    "AgentRunRow",
+    "Base",
+    "MetaRow",
+    "RunRow",
+    "StepRow",
+]
 
 #: The columns of the unique step key, in :class:`~rolecast.storage.records.StepKey` order.
 STEP_KEY_COLUMNS = ("fingerprint", "role", "prompt_version", "case_hash", "step_index")
+
+#: The columns of the unique end-to-end run key (coalition identity, case content).
+AGENT_RUN_KEY_COLUMNS = ("coalition_key", "case_hash")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -54,6 +65,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 _JSON = JSON().with_variant(JSONB(), "postgresql")
+_JSON_OR_NULL = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+"""A JSON column where Python ``None`` is SQL NULL (not JSON ``null``), so it can be tested."""
 
 
 class Base(DeclarativeBase):
@@ -63,6 +76,8 @@ class Base(DeclarativeBase):
         datetime: UTCDateTime(),
         dict[str, Any]: _JSON,
         dict[str, float]: _JSON,
+        dict[str, str]: _JSON,
+        list[Any]: _JSON,
         float: Double(),
         str: String(),
     }
@@ -82,7 +97,12 @@ class MetaRow(Base):
 
 
 class RunRow(Base):
-    """One profiling or import run."""
+    """One profiling or import run.
+
+    ``pid``, ``host`` and ``heartbeat_at`` (refreshed as steps commit) let a later run
+    tell a run still going from one whose process died without saying so (SIGKILL, a
+    lost machine); ``report`` holds what a scheduled re-profile concluded (its drift).
+    """
 
     __tablename__ = "runs"
 
@@ -94,6 +114,10 @@ class RunRow(Base):
     n_generated: Mapped[int] = mapped_column(default=0)
     n_reused: Mapped[int] = mapped_column(default=0)
     config: Mapped[dict[str, Any]]
+    pid: Mapped[int | None]
+    host: Mapped[str | None] = mapped_column(String(255))
+    heartbeat_at: Mapped[datetime | None]
+    report: Mapped[dict[str, Any] | None] = mapped_column(_JSON_OR_NULL)
 
 
 class StepRow(Base):
@@ -123,4 +147,38 @@ class StepRow(Base):
     tokens_out: Mapped[int]
     latency_s: Mapped[float]
     source: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class AgentRunRow(Base):
+    """One end-to-end agent run of a coalition on a held-out case (``rolecast verify``).
+
+    Unique on (coalition key, case content hash) like a step on its step key: a stored run
+    is never generated again. An infrastructure fault is never stored here.
+    """
+
+    __tablename__ = "agent_runs"
+    __table_args__ = (
+        UniqueConstraint(*AGENT_RUN_KEY_COLUMNS, name="uq_agent_runs_key"),
+        Index("ix_agent_runs_case", "case_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    coalition_key: Mapped[str] = mapped_column(String(64))
+    case_hash: Mapped[str] = mapped_column(String(64))
+    case_id: Mapped[str]
+    assignment: Mapped[dict[str, str]]
+    fingerprints: Mapped[dict[str, str]]
+    prompt_versions: Mapped[dict[str, str]]
+    success: Mapped[bool]
+    verdict: Mapped[dict[str, Any]]
+    judge_version: Mapped[str] = mapped_column(String(64))
+    answer: Mapped[str] = mapped_column(Text)
+    calls: Mapped[list[Any]]
+    stopped: Mapped[str] = mapped_column(Text)
+    n_steps: Mapped[int]
+    tokens_in: Mapped[int]
+    tokens_out: Mapped[int]
+    latency_s: Mapped[float]
+    tools: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime]
