@@ -264,8 +264,8 @@ class _BranchAndBound:
         if not all(a.any() for a in admissible):
             return
         if depth == self.roles - 2:
-            self._leaf(prefix, cost, latency, credit, memory, used, choice, *admissible,
-                       refine=True)  # fmt: skip
+            self._leaf(prefix, cost, latency, credit, memory, used, choice,
+                       admissible[0], admissible[1])  # fmt: skip
             return
         rest = prefix.copy()
         for offset, r in enumerate(range(depth + 1, self.roles), start=1):
@@ -356,12 +356,11 @@ class _BranchAndBound:
 
     def _leaf(self, prefix: np.ndarray, cost: float, latency: float, credit: float,
               memory: float, used: np.ndarray, choice: Choice,
-              admissible_a: np.ndarray, admissible_b: np.ndarray,
-              refine: bool = True) -> None:  # fmt: skip
+              admissible_a: np.ndarray, admissible_b: np.ndarray) -> None:  # fmt: skip
         a, b = self.roles - 2, self.roles - 1
         ia, ib = np.flatnonzero(admissible_a), np.flatnonzero(admissible_b)
         # rows (role a) and columns (role b) whose every coalition the mode rules out
-        for _ in range(2 if refine else 0):
+        for _ in range(2):
             rows_a = self.scores[a][ia] * prefix
             keep_a = ~self.mode.prune_many(
                 rows_a @ self.scores[b][ib].max(axis=0) / self.n_cases,
