@@ -39,3 +39,34 @@ def test_first_run_and_round_trip():
     first = snap(1, {("planner", "a"): (5, 10)}, {"planner": "a"})
     assert not compare(None, first).coalition_changed
     assert Snapshot.from_json(first.to_json()) == first
+
+
+def test_the_scheduler_examples_match_the_exit_codes_and_load():
+    """docs/scheduling: the CronJob's project loads, its failure policy follows the codes."""
+    from pathlib import Path
+
+    import yaml
+
+    from rolecast.config import parse_model
+    from rolecast.errors import InfrastructureError, RolecastError
+    from rolecast.project import ProjectConfig
+    from rolecast.scheduled import EXIT_COALITION_CHANGED
+
+    docs = Path(__file__).resolve().parents[1] / "docs" / "scheduling"
+    text = (docs / "cronjob.yaml").read_text()
+    manifests = {doc["kind"]: doc for doc in yaml.safe_load_all(text)}
+    assert set(manifests) == {"Secret", "ConfigMap", "PersistentVolumeClaim", "CronJob"}
+    project = yaml.safe_load(manifests["ConfigMap"]["data"]["rolecast.yaml"])
+    parse_model(ProjectConfig, project, "cronjob.yaml")
+    job = manifests["CronJob"]["spec"]["jobTemplate"]["spec"]
+    rules = {rule["action"]: rule for rule in job["podFailurePolicy"]["rules"]}
+    assert rules["FailJob"]["onExitCodes"]["values"] == [
+        RolecastError.exit_code, EXIT_COALITION_CHANGED
+    ]
+    assert rules["Count"]["onExitCodes"]["values"] == [InfrastructureError.exit_code]
+    container = job["template"]["spec"]["containers"][0]
+    assert container["args"][0] == "reprofile" and "ROLECAST_DB" in (
+        manifests["Secret"]["stringData"]
+    )
+    service = (docs / "rolecast-reprofile.service").read_text()
+    assert f"SuccessExitStatus={EXIT_COALITION_CHANGED}" in service
