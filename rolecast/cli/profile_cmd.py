@@ -93,7 +93,7 @@ def cases(
     if fmt not in ("text", "json"):
         raise ConfigError(f"--format {fmt!r}: choose text or json")
     project, _ = load_project(config)
-    selection = select_cases(project, subset)
+    selection = select_cases(project, subset, strict_native=False)
     loaded = selection.loaded
     steps = Counter(min(len(case.steps), 2) for case in loaded.cases)
     summary = {

@@ -14,7 +14,12 @@ __all__ = ["PromptTemplate", "load_template"]
 
 @dataclass(frozen=True)
 class PromptTemplate:
-    """A chat prompt with ``### system`` and ``### user`` sections and ``{field}`` slots."""
+    """A chat prompt with ``### system`` and ``### user`` sections and ``{field}`` slots.
+
+    A last ``### assistant`` section is a prefill: the start of the model's reply, which the
+    backend opens the reply with and the model continues (see
+    :mod:`rolecast.backends.chat_templates`); the output is the continuation.
+    """
 
     name: str
     text: str
