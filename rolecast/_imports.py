@@ -18,6 +18,8 @@ EXTRAS: dict[str, str] = {
     "accelerate": "hf",
     "psycopg": "postgres",
     "httpx": "http",
+    "matplotlib": "plots",
+    "mcp": "mcp",
 }
 
 

@@ -23,9 +23,18 @@ from rolecast.profiles.roles import (
     ResponderRole,
     parse_json_object,
 )
-from rolecast.types import FINISH, Candidate, Tool, ToolCase, canonical_json
+from rolecast.tools import ToolSet
+from rolecast.types import FINISH, Candidate, Tool, ToolCase, Turn, canonical_json
 
-__all__ = ["AGENT_ROLES", "AgentStep", "CoalitionRunner", "Trajectory", "judge"]
+__all__ = [
+    "AGENT_ROLES",
+    "JUDGE_VERSION",
+    "AgentStep",
+    "CoalitionRunner",
+    "Trajectory",
+    "judge",
+    "run_case",
+]
 
 AGENT_ROLES = ("planner", "caller", "responder")
 """The roles an agent cannot run without; the extractor is used when it is assigned."""
@@ -88,7 +97,7 @@ class CoalitionRunner:
     def _ask(self, role: str, request: ChatRequest) -> tuple[str, ChatResult]:
         name = self.config.roles[role].candidate
         if name not in self._backends:
-            self._backends[name] = self._factory(self.config.candidates[name])
+            self._backends[name] = self._factory(self.config.placed_candidate(name))
         return name, self._backends[name].generate([request])[0]
 
     def _add(self, trajectory: Trajectory, step: AgentStep) -> None:
@@ -102,10 +111,12 @@ class CoalitionRunner:
         tools: Sequence[Tool],
         call_tool: ToolFn,
         on_step: Callable[[AgentStep], None] | None = None,
+        dialogue: Sequence[Turn] = (),
     ) -> Trajectory:
         """Run ``instruction`` with ``tools`` until the planner finishes or steps run out.
 
-        ``on_step`` sees each step as it happens (the CLI's progress line).
+        ``on_step`` sees each step as it happens (the CLI's progress line); ``dialogue``
+        holds the earlier turns (a case's ``history``), shown to every role as messages.
         """
         self._on_step = on_step
         trajectory = Trajectory(instruction)
@@ -113,7 +124,9 @@ class CoalitionRunner:
         by_name = {tool.name: tool for tool in tools}
         trajectory.stopped = "step limit"
         for _ in range(self.config.max_steps):
-            who, result = self._ask("planner", self.planner.request(instruction, tools, history))
+            who, result = self._ask(
+                "planner", self.planner.request(instruction, tools, history, dialogue)
+            )
             action = self.planner.parse(result.text) if result.ok else None
             self._add(
                 trajectory,
@@ -127,7 +140,7 @@ class CoalitionRunner:
                 )
                 break
             who, result = self._ask(
-                "caller", self.caller.request(instruction, by_name[action], history)
+                "caller", self.caller.request(instruction, by_name[action], history, dialogue)
             )
             arguments = (parse_json_object(result.text) if result.ok else None) or {}
             self._add(
@@ -149,9 +162,11 @@ class CoalitionRunner:
             except ValueError as exc:  # the tool refused the arguments: the agent sees why
                 observation = {"error": str(exc)}
             self._add(trajectory, AgentStep("tool", f"tool:{action}", canonical_json(observation)))
-            observation = self._maybe_extract(instruction, action, observation, trajectory)
+            observation = self._maybe_extract(
+                instruction, action, observation, trajectory, dialogue
+            )
             history.append(HistoryItem(action, arguments, observation))
-        who, result = self._ask("responder", self.responder.request(instruction, history))
+        who, result = self._ask("responder", self.responder.request(instruction, history, dialogue))
         trajectory.answer = self.responder.answer_text(result.text) if result.ok else ""
         self._add(
             trajectory,
@@ -162,13 +177,20 @@ class CoalitionRunner:
         return trajectory
 
     def _maybe_extract(
-        self, instruction: str, tool: str, observation: Any, trajectory: Trajectory
+        self,
+        instruction: str,
+        tool: str,
+        observation: Any,
+        trajectory: Trajectory,
+        dialogue: Sequence[Turn],
     ) -> Any:
         if "extractor" not in self.config.pipeline:
             return observation
         if len(canonical_json(observation)) <= EXTRACT_ABOVE_CHARS:
             return observation
-        who, result = self._ask("extractor", self.extractor.request(instruction, tool, observation))
+        who, result = self._ask(
+            "extractor", self.extractor.request(instruction, tool, observation, dialogue)
+        )
         keep = self.extractor.parse(result.text) if result.ok else None
         self._add(
             trajectory,
@@ -189,6 +211,34 @@ class CoalitionRunner:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def run_case(
+    runner: CoalitionRunner,
+    case: ToolCase,
+    toolset: ToolSet,
+    on_step: Callable[[AgentStep], None] | None = None,
+) -> Trajectory:
+    """Run ``case`` (its instruction and dialogue history) with the tool set's tools.
+
+    Raises:
+        ConfigError: the tool set does not provide a tool the case's gold calls need.
+        ToolError: a tool source failed as a whole (an MCP server stopped answering).
+    """
+    tools = toolset.tools(case)
+    return runner.run(
+        case.instruction,
+        tools,
+        lambda name, arguments: toolset.call(name, arguments, case),
+        on_step,
+        dialogue=case.history,
+    )
+
+
+JUDGE_VERSION = "ibm-pass+slots+cosine-1"
+"""Names what :func:`judge` checks. Change it whenever the verdict changes: stored
+end-to-end runs (``rolecast verify``) judged by another version are judged again from
+their stored calls and answer, without running the models again."""
 
 
 def judge(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shlex
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -20,20 +19,29 @@ from pydantic import Field, model_validator
 
 from rolecast import __version__
 from rolecast.allocator.coalition import CoalitionEval, ProfileMatrix
-from rolecast.backends import check_backend_name
+from rolecast.backends import check_candidate, place, serve_command
 from rolecast.config import load_yaml, parse_model
 from rolecast.errors import ConfigError, RolecastError
 from rolecast.profiles.roles import check_pipeline
 from rolecast.profiles.stats import Estimate
+from rolecast.tools.spec import ToolsSpec
 from rolecast.types import Budget, Candidate, StrictModel
 
 __all__ = [
     "CoalitionConfig",
     "build_coalition_config",
+    "case_source",
     "load_coalition",
     "write_atomic",
     "write_coalition",
 ]
+
+
+BUILTIN_TOOLS = ToolsSpec.parse("builtin")
+
+IMPORTED_TOOLS = ToolsSpec.parse({"kind": "unknown", "reason": "imported results"})
+"""``tools`` of a coalition whose roles were measured elsewhere, when the project names
+none: rolecast cannot know them (``rolecast run`` asks for ``--tools``)."""
 
 
 class RoleAssignment(StrictModel):
@@ -115,7 +123,11 @@ class CoalitionConfig(StrictModel):
     candidates: dict[str, Candidate]
     placement: list[Placement]
     budget: Budget
-    tools: str = Field(default="builtin", description="Tool set the agent runs with.")
+    tools: ToolsSpec = Field(
+        default_factory=lambda: BUILTIN_TOOLS,
+        description="Where the agent's tools come from (the project's 'tools:'); folders "
+        "relative to this file.",
+    )
     max_steps: int = Field(default=6, gt=0)
     expected: Expected
     provenance: Provenance
@@ -138,9 +150,12 @@ class CoalitionConfig(StrictModel):
             if candidate.name != key:
                 raise ValueError(f"candidates: key {key!r} holds candidate {candidate.name!r}")
             try:
-                check_backend_name(candidate.backend)
+                check_candidate(candidate)  # a known backend that takes these options
             except ConfigError as exc:
-                raise ValueError(f"candidate {key!r}: {exc}") from None
+                message = str(exc)
+                raise ValueError(
+                    message if message.startswith("candidate ") else f"candidate {key!r}: {message}"
+                ) from None
         for role, assignment in self.roles.items():
             if assignment.candidate not in self.candidates:
                 raise ValueError(
@@ -149,36 +164,29 @@ class CoalitionConfig(StrictModel):
                 )
         return self
 
+    def placed_candidate(self, name: str) -> Candidate:
+        """Candidate ``name`` as its placement runs it (an in-process engine's memory share).
 
-_VLLM_DTYPES = {"bf16": "bfloat16", "bfloat16": "bfloat16", "fp16": "float16",
-                "float16": "float16", "fp32": "float32", "float32": "float32"}  # fmt: skip
+        The memory fraction and tensor-parallel size of its placement entry become engine
+        options where the backend takes them (vLLM); other backends get it unchanged.
+        """
+        candidate = self.candidates[name]
+        entry = next((p for p in self.placement if p.candidate == name), None)
+        if entry is None:
+            return candidate
+        gpus = getattr(entry, "gpus", None) or [entry.gpu]
+        tensor_parallel = int(getattr(entry, "tensor_parallel_size", 0) or len(gpus))
+        return place(
+            candidate, tensor_parallel_size=tensor_parallel, memory_fraction=entry.memory_fraction
+        )
 
 
-def _serve_command(candidate: Candidate, memory_fraction: float | None) -> str | None:
-    """How to start the model, or None when there is nothing to start.
-
-    ``vllm serve`` for a self-served http candidate (one with ``n_params`` or
-    ``memory_gb``: it runs on the budget's GPUs), llama.cpp's server for a GGUF; None for
-    a hosted API and for the in-process transformers backend.
-    """
-    if candidate.backend == "http" and (candidate.n_params or candidate.memory_gb):
-        parts = [f"vllm serve {candidate.model}", f"--max-model-len {candidate.context_length}"]
-        if candidate.dtype and candidate.dtype.lower() in _VLLM_DTYPES:
-            parts.append(f"--dtype {_VLLM_DTYPES[candidate.dtype.lower()]}")
-        if candidate.revision:
-            parts.append(f"--revision {candidate.revision}")
-        if memory_fraction:
-            parts.append(f"--gpu-memory-utilization {memory_fraction:.2f}")
-        return " ".join(parts)
-    if candidate.backend == "llamacpp":
-        from rolecast.backends.models import resolve_gguf_file
-
-        try:  # the GGUF file itself (a pypi: model lives inside its package)
-            model = shlex.quote(str(resolve_gguf_file(candidate.model)))
-        except RolecastError:  # not on this machine: name it for the reader to fill in
-            model = f"<{candidate.model}>"
-        return f"python -m llama_cpp.server --model {model} --n_ctx {candidate.context_length}"
-    return None
+def _serve_command(
+    candidate: Candidate, memory_fraction: float | None, port: int = 8000
+) -> str | None:
+    """How to start the model (the backend's serve command), or None: nothing to start."""
+    command = serve_command(candidate, port=port, memory_fraction=memory_fraction)
+    return command.shell() if command is not None else None
 
 
 def build_coalition_config(
@@ -193,11 +201,16 @@ def build_coalition_config(
     database: str,
     fingerprints: dict[str, str],
     study: str | None,
+    tools: ToolsSpec | None = None,
 ) -> CoalitionConfig:
-    """Assemble the config for ``chosen``; every distinct model is placed on GPU 0."""
+    """Assemble the config for ``chosen``; every distinct model is placed on GPU 0.
+
+    ``tools`` are the project's (None when it names none: the built-in tools, or unknown
+    for a coalition whose numbers were imported).
+    """
     names = list(dict.fromkeys(chosen.assignment.values()))
     placement = []
-    for name in names:
+    for index, name in enumerate(names):
         memory = matrix.memory(name).total_gb
         fraction = memory / budget.gpu_memory_gb if budget.gpu_memory_gb else None
         placement.append(
@@ -206,7 +219,7 @@ def build_coalition_config(
                 gpu=0,
                 memory_gb=round(memory, 4),
                 memory_fraction=round(min(fraction, 1.0), 4) if fraction is not None else None,
-                serve_command=_serve_command(matrix.candidates[name], fraction),
+                serve_command=_serve_command(matrix.candidates[name], fraction, 8000 + index),
             )
         )
     accuracy = chosen.accuracy
@@ -218,12 +231,21 @@ def build_coalition_config(
             step_pass=_interval(stats.step_rate),
             metrics={m: _interval(e) for m, e in sorted(stats.metric_estimates.items())},
         )
+    # a role whose numbers come from `rolecast import` was measured by another harness,
+    # with its prompts and tools: claim neither rolecast's prompt nor the built-in tools
+    imported = {
+        r for r, name in chosen.assignment.items() if matrix.stats[(name, r)].source == "import"
+    }
     return CoalitionConfig(
         pipeline=pipeline,
         roles={
-            role: RoleAssignment(candidate=name, prompt_version=prompt_versions[role])
+            role: RoleAssignment(
+                candidate=name,
+                prompt_version="import" if role in imported else prompt_versions[role],
+            )
             for role, name in chosen.assignment.items()
         },
+        tools=tools if tools is not None else IMPORTED_TOOLS if imported else BUILTIN_TOOLS,
         candidates={name: matrix.candidates[name] for name in names},
         placement=placement,
         budget=budget,
@@ -294,7 +316,9 @@ def write_atomic(path: str | Path, text: str) -> Path:
 
 
 def write_coalition(config: CoalitionConfig, path: str | Path) -> Path:
-    """Write ``coalition.yaml`` atomically."""
+    """Write ``coalition.yaml`` atomically; tool folders relative to its folder."""
+    tools = config.tools.relative_to(Path(path).parent)
+    config = config.model_copy(update={"tools": tools})
     header = (
         "# rolecast coalition config: role -> model, placement, expected accuracy.\n"
         "# Schema: rolecast/schemas/coalition.schema.json (rolecast schema coalition)\n"
@@ -304,10 +328,30 @@ def write_coalition(config: CoalitionConfig, path: str | Path) -> Path:
 
 
 def load_coalition(path: str | Path) -> CoalitionConfig:
-    """Read and validate a coalition config."""
+    """Read and validate a coalition config; tool folders are held absolute."""
     data = load_yaml(path)
     if not isinstance(data, dict):
         raise ConfigError(
             f"{path}: expected a coalition mapping (pipeline, roles, candidates, ...)"
         )
-    return parse_model(CoalitionConfig, data, str(path))
+    config = parse_model(CoalitionConfig, data, str(path))
+    return config.model_copy(update={"tools": config.tools.resolved(Path(path).parent)})
+
+
+def case_source(config: CoalitionConfig, path: str | Path) -> str:
+    """The case source the coalition was profiled on, as a spec ``load_cases`` reads.
+
+    A relative file in the provenance is taken from the working folder when it is there,
+    else from the coalition file's folder (a coalition run from elsewhere).
+    """
+    from rolecast.profiles.loaders import FORMATS
+
+    spec = config.provenance.cases
+    kind, _, rest = spec.partition(":")
+    prefix, file = (f"{kind}:", rest) if kind in FORMATS and rest else ("", spec)
+    if spec == "builtin" or not file or Path(file).expanduser().is_absolute():
+        return spec
+    beside = Path(path).parent / file
+    if not Path(file).exists() and beside.exists():
+        return prefix + str(beside)
+    return spec

@@ -1,16 +1,18 @@
-"""The project file: candidates, pipeline, case source and budget (YAML, validated)."""
+"""The project file: candidates, pipeline, case source, tools and budget (YAML, validated)."""
 
 from __future__ import annotations
 
 from importlib.resources import files
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
-from rolecast.backends import check_backend_name
+from rolecast.backends import check_candidate
 from rolecast.config import load_yaml, parse_model
 from rolecast.errors import ConfigError, RolecastError
 from rolecast.profiles.roles import DEFAULT_PIPELINE, check_pipeline
+from rolecast.tools.spec import ToolsSpec
 from rolecast.types import Budget, Candidate, StrictModel
 
 __all__ = ["DEFAULT_CONFIG", "ProjectConfig", "load_project"]
@@ -28,7 +30,18 @@ class ProjectConfig(StrictModel):
     )
     subset: int | None = Field(default=None, gt=0)
     budget: Budget = Field(default_factory=Budget)
+    tools: ToolsSpec | None = Field(
+        default=None,
+        description="Where the agent's tools come from (rolecast run, verification): "
+        "builtin, a python module ('package.module:ATTRIBUTE'), mcp servers, replay. "
+        "Unset: the built-in tools (unknown for a coalition from imported results).",
+    )
     candidates: list[Candidate] = Field(min_length=1)
+    surrogate: Literal["observed", "irt"] = Field(
+        default="irt",
+        description="How stored steps predict a coalition: observed 0/1 outcomes, or an "
+        "item-response model's probabilities (fills unobserved cells); see BENCHMARKS.md.",
+    )
 
     @field_validator("pipeline")
     @classmethod
@@ -38,18 +51,19 @@ class ProjectConfig(StrictModel):
         except RolecastError as exc:
             raise ValueError(str(exc)) from None
 
-    @model_validator(mode="after")
-    def _candidates_valid(self) -> ProjectConfig:
-        names = [c.name for c in self.candidates]
+    @field_validator("candidates")
+    @classmethod
+    def _candidates_valid(cls, value: list[Candidate]) -> list[Candidate]:
+        names = [c.name for c in value]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"candidate names must be unique; repeated: {duplicates}")
-        for candidate in self.candidates:
+        for candidate in value:  # the backend exists and takes these options
             try:
-                check_backend_name(candidate.backend)
+                check_candidate(candidate)
             except ConfigError as exc:
-                raise ValueError(f"candidate {candidate.name!r}: {exc}") from None
-        return self
+                raise ValueError(_named(candidate.name, str(exc))) from None
+        return value
 
     def candidate(self, name: str) -> Candidate:
         """The candidate called ``name``."""
@@ -59,6 +73,11 @@ class ProjectConfig(StrictModel):
         raise ConfigError(
             f"unknown candidate {name!r} (known: {', '.join(c.name for c in self.candidates)})"
         )
+
+
+def _named(name: str, message: str) -> str:
+    """``message`` prefixed with the candidate's name unless it already says it."""
+    return message if message.startswith("candidate ") else f"candidate {name!r}: {message}"
 
 
 def load_project(path: str | Path | None) -> tuple[ProjectConfig, str]:
@@ -73,6 +92,10 @@ def load_project(path: str | Path | None) -> tuple[ProjectConfig, str]:
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: expected a mapping with 'candidates', 'budget', ...")
     project = parse_model(ProjectConfig, data, where)
+    # tool folders relative to the project file, held absolute from here on
+    base = Path.cwd() if path is None else Path(path).parent
+    if project.tools is not None:
+        project = project.model_copy(update={"tools": project.tools.resolved(base)})
     if path is not None:
         project = _paths_from(project, Path(path).parent)
     return project, where

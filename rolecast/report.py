@@ -12,9 +12,15 @@ from dataclasses import dataclass
 
 from rolecast.allocator.coalition import ProfileMatrix
 from rolecast.profiles.stats import Estimate, wilson_interval
-from rolecast.types import Budget
 
-__all__ = ["ALL_ROLES", "ReportRow", "build_report", "render_markdown", "to_json"]
+__all__ = [
+    "ALL_ROLES",
+    "ReportRow",
+    "build_report",
+    "render_markdown",
+    "to_json",
+    "with_unmeasured",
+]
 
 ALL_ROLES = "(all roles)"
 """Report group for one model playing every role: the coalition surrogate's case pass."""
@@ -35,10 +41,11 @@ def build_report(matrix: ProfileMatrix) -> list[ReportRow]:
     """Every role's metrics for every candidate, with the best and ties marked."""
     rows: list[ReportRow] = []
     alone = {
-        name: matrix.evaluate({role: name for role in matrix.roles}, Budget()).accuracy
+        name: _observed_case_pass(matrix, name)
         for name in matrix.candidates
         if all((name, role) in matrix.stats for role in matrix.roles)
     }
+    alone = {name: value for name, value in alone.items() if value.n}
     groups: list[tuple[str, dict[str, dict[str, Estimate]]]] = []
     if alone:
         groups.append((ALL_ROLES, {"case_pass": alone}))
@@ -48,11 +55,12 @@ def build_report(matrix: ProfileMatrix) -> list[ReportRow]:
             stats = matrix.stats.get((name, role))
             if stats is None:
                 continue
-            cases = stats.case_success
-            per_metric.setdefault("case_pass", {})[name] = wilson_interval(
-                sum(cases.values()), len(cases)
-            )
-            per_metric.setdefault("step_pass", {})[name] = stats.step_rate
+            # cells imported as not observed are no measurement: left out, not failures
+            seen = [ok for c, ok in stats.case_success.items() if stats.case_observed.get(c, True)]
+            if seen:
+                per_metric.setdefault("case_pass", {})[name] = wilson_interval(sum(seen), len(seen))
+            if stats.step_rate.n:
+                per_metric.setdefault("step_pass", {})[name] = stats.step_rate
             for metric, value in sorted(stats.metric_estimates.items()):
                 if metric != "valid" or value.mean < 1.0:
                     per_metric.setdefault(metric, {})[name] = value
@@ -73,6 +81,41 @@ def build_report(matrix: ProfileMatrix) -> list[ReportRow]:
                     rank = "tie" if value.overlaps(best) else ""
                 rows.append(ReportRow(role, metric, name, value, rank))
     return rows
+
+
+def _observed_case_pass(matrix: ProfileMatrix, name: str) -> Estimate:
+    """One model in every role: the cases it solved, over the cases it was observed on.
+
+    The stored outcomes, whatever surrogate the matrix searches with: a report shows
+    measurements. A case where some role was not observed (and nothing observed failed)
+    is left out.
+    """
+    solved = observed = 0
+    stats = [matrix.stats[(name, role)] for role in matrix.roles]
+    for case in matrix.case_ids:
+        seen = [s.case_observed.get(case, True) for s in stats]
+        failed = any(ok and not s.case_success[case] for ok, s in zip(seen, stats, strict=True))
+        if failed or all(seen):
+            observed += 1
+            solved += not failed
+    return wilson_interval(solved, observed)
+
+
+def with_unmeasured(
+    rows: list[ReportRow], candidates: list[str]
+) -> list[tuple[str, str, str, ReportRow | None]]:
+    """``(role, metric, candidate, row)`` for every candidate of every reported metric.
+
+    ``row`` is None where the candidate has no measurement of a metric another candidate
+    has, so a table can print "—" there instead of leaving it out (or printing 0.00).
+    """
+    out: list[tuple[str, str, str, ReportRow | None]] = []
+    keys = list(dict.fromkeys((r.role, r.metric) for r in rows))
+    by_key = {(r.role, r.metric, r.candidate): r for r in rows}
+    for role, metric in keys:
+        for name in candidates:
+            out.append((role, metric, name, by_key.get((role, metric, name))))
+    return out
 
 
 def render_markdown(rows: list[ReportRow], candidates: list[str]) -> str:

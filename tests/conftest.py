@@ -1,4 +1,4 @@
-"""Shared fixtures: an isolated database per test, and a clean PostgreSQL schema per test."""
+"""Shared fixtures: the scripted backend, an isolated database, a clean PostgreSQL schema."""
 
 from __future__ import annotations
 
@@ -11,7 +11,16 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from rolecast.backends import registered
+
 POSTGRES_ENV = "ROLECAST_TEST_POSTGRES_URL"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _scripted_backend() -> Iterator[None]:
+    """The scripted fake as backend ``scripted``, for the tests only (no project can name it)."""
+    with registered("scripted", "rolecast.backends.scripted:ScriptedBackend"):
+        yield
 
 
 @pytest.fixture(autouse=True)

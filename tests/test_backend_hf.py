@@ -15,7 +15,7 @@ from rolecast.allocator.memory import estimate_memory, shape_from_gguf
 from rolecast.backends import BACKENDS, ChatRequest, Message, create_backend, weights_identity
 from rolecast.backends.hf import locate_weights
 from rolecast.backends.models import resolve_model_path
-from rolecast.errors import BackendError, ModelNotFoundError
+from rolecast.errors import BackendError, ConfigError, ModelNotFoundError
 from rolecast.profiles.profiler import profile
 from rolecast.profiles.roles import get_role
 from rolecast.storage import ProfileStore, resolve_db_url
@@ -69,7 +69,7 @@ def _needs_smollm2() -> None:
 
 def test_registered_and_options_checked() -> None:
     assert "transformers" in BACKENDS
-    with pytest.raises(BackendError, match=r"unknown transformers option\(s\) \['n_gpu_layers'\]"):
+    with pytest.raises(ConfigError, match=r"transformers\): unknown option 'n_gpu_layers'"):
         create_backend(SMOL.model_copy(update={"options": {"n_gpu_layers": 1}}))
     with pytest.raises(BackendError, match="unknown chat_format 'alpaca'"):
         create_backend(SMOL.model_copy(update={"chat_format": "alpaca"}))

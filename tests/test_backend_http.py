@@ -22,9 +22,16 @@ import httpx
 import jsonschema
 import pytest
 
-from rolecast.backends import ChatRequest, ChatResult, Message, create_backend, weights_identity
+from rolecast.backends import (
+    ChatRequest,
+    ChatResult,
+    Fault,
+    Message,
+    create_backend,
+    weights_identity,
+)
 from rolecast.backends.http import OpenAIHTTPBackend, build_payload, parse_response
-from rolecast.errors import BackendError, ModelNotFoundError
+from rolecast.errors import BackendError, ConfigError, ModelNotFoundError
 from rolecast.types import Candidate
 
 KEY_ENV = "ROLECAST_TEST_HTTP_KEY"
@@ -153,16 +160,25 @@ def test_parse_response_without_usage_or_content() -> None:
         "not a dict",
     ],
 )
-def test_parse_response_malformed_body_is_an_error_result(body: Any) -> None:
+def test_parse_response_malformed_body_is_a_protocol_fault(body: Any) -> None:
     result = parse_response(body, 0.5)
     assert not result.ok
     assert result.text == "" and result.latency_s == 0.5
     assert result.error is not None and result.error.startswith("malformed response (")
+    assert result.fault is Fault.PROTOCOL
 
 
-def test_parse_response_error_body() -> None:
+def test_parse_response_error_body_is_a_server_fault() -> None:
     result = parse_response({"error": {"message": "context length exceeded", "code": 400}}, 0.1)
     assert result.error == "server error: context length exceeded"
+    assert result.fault is Fault.SERVER
+
+
+def test_a_fault_must_say_what_happened() -> None:
+    with pytest.raises(ValueError, match="must say what happened"):
+        ChatResult(text="", fault=Fault.CONNECT)
+    assert ChatResult(text="", error="refused", fault=Fault.CONNECT).faulted
+    assert not ChatResult(text="", error="unparsable").faulted
 
 
 # --- configuration -------------------------------------------------------------------
@@ -187,15 +203,18 @@ def test_missing_api_key_variable_names_it(monkeypatch: pytest.MonkeyPatch) -> N
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"retries": 2}, r"unknown http option\(s\) \['retries'\]"),
-        ({"concurrency": 0}, r"options.concurrency must be an integer >= 1, not 0"),
-        ({"max_retries": -1}, r"options.max_retries must be an integer >= 0"),
-        ({"timeout_s": "fast"}, r"options.timeout_s must be a number > 0"),
-        ({"json_mode": "grammar"}, r"options.json_mode must be one of"),
+        ({"retries": 2}, r"unknown option 'retries'; did you mean 'max_retries'\? \(allowed: "),
+        ({"concurrency": 0}, r"options.concurrency: Input should be greater than or equal to 1"),
+        ({"concurrency": True}, r"options.concurrency: Input should be a valid integer"),
+        ({"max_retries": -1}, r"options.max_retries: Input should be greater than or equal to 0"),
+        ({"timeout_s": "fast"}, r"options.timeout_s: Input should be a valid number"),
+        ({"timeout_s": 0}, r"options.timeout_s: Input should be greater than 0"),
+        ({"json_mode": "grammar"}, r"options.json_mode: Input should be 'json_schema', "),
     ],
 )
 def test_bad_options_are_rejected(options: dict[str, Any], message: str) -> None:
-    with pytest.raises(BackendError, match=message):
+    """Options are a configuration mistake: one line, whether created directly or loaded."""
+    with pytest.raises(ConfigError, match=r"^candidate 'served' \(backend http\): " + message):
         OpenAIHTTPBackend(make_candidate(options=options))
 
 
@@ -289,6 +308,7 @@ def test_gives_up_after_max_retries() -> None:
     assert len(calls) == 3
     assert result.error == "HTTP 502: bad gateway (gave up after 3 attempt(s))"
     assert result.extra == {"attempts": 3}
+    assert result.fault is Fault.SERVER
 
 
 def test_client_error_is_not_retried() -> None:
@@ -302,6 +322,18 @@ def test_client_error_is_not_retried() -> None:
     assert len(calls) == 1
     assert result.error == "HTTP 400: max_tokens is too large"
     assert result.extra == {"attempts": 1, "status": 400}
+    assert result.fault is None  # the server refused this request for this model: scored
+
+
+@pytest.mark.parametrize(
+    ("status", "fault"),
+    [(401, Fault.AUTH), (403, Fault.AUTH), (404, Fault.CLIENT), (408, Fault.TIMEOUT),
+     (413, None), (422, None)],
+)  # fmt: skip
+def test_unretried_statuses_say_whose_fault(status: int, fault: Fault | None) -> None:
+    (result,) = mocked(lambda request: httpx.Response(status, text="no")).generate([ask("Hi")])
+    assert result.error == f"HTTP {status}: no"
+    assert result.fault is fault
 
 
 def test_timeout_is_retried_then_reported() -> None:
@@ -310,11 +342,19 @@ def test_timeout_is_retried_then_reported() -> None:
 
     (result,) = mocked(handler, options={"max_retries": 1}).generate([ask("Hi")])
     assert result.error == "ReadTimeout: timed out (gave up after 2 attempt(s))"
+    assert result.fault is Fault.TIMEOUT
 
 
 def test_non_json_success_body_is_an_error_result() -> None:
     (result,) = mocked(lambda request: httpx.Response(200, text="<html>")).generate([ask("Hi")])
     assert result.error is not None and "body is not JSON" in result.error
+    assert result.fault is Fault.PROTOCOL
+
+
+def test_a_valid_reply_with_unusable_text_is_no_fault() -> None:
+    reply = completion("sorry, I cannot produce JSON")
+    (result,) = mocked(lambda request: httpx.Response(200, json=reply)).generate([ask("Hi")])
+    assert result.ok and result.fault is None
 
 
 def test_api_key_never_appears_in_errors(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -326,6 +366,7 @@ def test_api_key_never_appears_in_errors(monkeypatch: pytest.MonkeyPatch) -> Non
 
     (result,) = mocked(handler, api_key_env=KEY_ENV).generate([ask("Hi")])
     assert result.error == "HTTP 401: Incorrect API key: ***"
+    assert result.fault is Fault.AUTH
 
 
 def test_concurrency_limit_and_request_order() -> None:
@@ -382,6 +423,7 @@ def test_closed_port_gives_error_results_not_exceptions() -> None:
         assert not result.ok and result.text == ""
         assert result.error is not None and result.error.startswith("ConnectError")
         assert result.error.endswith("(gave up after 2 attempt(s))")
+        assert result.fault is Fault.CONNECT
 
 
 SERVER_MODULES = ("llama_cpp", "uvicorn", "fastapi", "sse_starlette", "starlette_context")

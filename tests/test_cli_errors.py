@@ -196,7 +196,7 @@ def test_help_imports_no_heavy_engine():
     ("args", "fragment", "hint"),
     [
         (["search", "--bogus"], "No such option: --bogus", "see rolecast search --help"),
-        (["search", "--trials", "abc"], "'--trials'", "see rolecast search --help"),
+        (["search", "--top", "abc"], "'--top'", "see rolecast search --help"),
         (["profile", "--subset", "0"], "'--subset'", "see rolecast profile --help"),
         (["run"], "Missing argument 'coalition'", "see rolecast run --help"),
         (["nosuchcmd"], "No such command 'nosuchcmd'", "see rolecast --help"),

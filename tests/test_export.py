@@ -115,15 +115,17 @@ def test_the_yaml_holds_roles_placement_expectations_and_provenance(written: Pat
             "gpu": 0,
             "memory_gb": 18.0,
             "memory_fraction": 0.75,  # 18 of 24 GB
-            "serve_command": "vllm serve Qwen/Qwen2.5-7B-Instruct --max-model-len 4096 "
-            "--dtype bfloat16 --gpu-memory-utilization 0.75",
+            "serve_command": "vllm serve Qwen/Qwen2.5-7B-Instruct --served-model-name "
+            "Qwen/Qwen2.5-7B-Instruct --host 0.0.0.0 --port 8000 --max-model-len 4096 "
+            "--dtype bfloat16 --gpu-memory-utilization 0.75 --seed 0",
         },
         {
             "candidate": "small",
             "gpu": 0,
             "memory_gb": 0.5,
             "memory_fraction": 0.0208,  # 0.5 / 24
-            "serve_command": "python -m llama_cpp.server --model <pypi:tiny-gguf> --n_ctx 4096",
+            "serve_command": "python -m llama_cpp.server --model '<pypi:tiny-gguf>' --n_ctx "
+            "4096 --model_alias small --host 0.0.0.0 --port 8001",
         },
     ]
     expected = data["expected"]
@@ -145,7 +147,12 @@ def test_the_yaml_holds_roles_placement_expectations_and_provenance(written: Pat
     assert expected["tied_with"] == [
         {"roles": {"planner": "big", "caller": "big", "responder": "small"}, "accuracy": 0.5}
     ]
-    assert data["budget"] == {"gpu_memory_gb": 24.0, "cost_per_1k_tasks": 10.0, "latency_s": None}
+    assert data["budget"] == {
+        "gpu_memory_gb": 24.0,
+        "cost_per_1k_tasks": 10.0,
+        "latency_s": None,
+        "gpus": None,
+    }
     provenance = data["provenance"]
     assert provenance["rolecast_version"] == __version__
     assert provenance["cases"] == "builtin"
@@ -162,10 +169,11 @@ def test_the_llamacpp_serve_command_names_the_weights_file(tmp_path: Path) -> No
     gguf.write_bytes(b"GGUF")
     local = Candidate(name="local", backend="llamacpp", model=str(gguf), context_length=2048)
     assert _serve_command(local, None) == (
-        f"python -m llama_cpp.server --model '{gguf}' --n_ctx 2048"
+        f"python -m llama_cpp.server --model '{gguf}' --n_ctx 2048 --model_alias local "
+        "--host 0.0.0.0 --port 8000"
     )
     absent = local.model_copy(update={"model": "pypi:not-installed-here"})
-    assert "--model <pypi:not-installed-here>" in str(_serve_command(absent, None))
+    assert "--model '<pypi:not-installed-here>'" in str(_serve_command(absent, None))
 
 
 def test_without_a_memory_budget_there_is_no_memory_fraction() -> None:
@@ -184,7 +192,8 @@ def test_without_a_memory_budget_there_is_no_memory_fraction() -> None:
     )
     assert [p.memory_fraction for p in config.placement] == [None, None]
     assert config.placement[0].serve_command == (
-        "vllm serve Qwen/Qwen2.5-7B-Instruct --max-model-len 4096 --dtype bfloat16"
+        "vllm serve Qwen/Qwen2.5-7B-Instruct --served-model-name Qwen/Qwen2.5-7B-Instruct "
+        "--host 0.0.0.0 --port 8000 --max-model-len 4096 --dtype bfloat16 --seed 0"
     )
 
 

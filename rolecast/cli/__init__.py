@@ -9,11 +9,13 @@ from typing import Annotated, NoReturn
 import typer
 
 from rolecast.cli._common import console
+from rolecast.cli.export_cmd import export
 from rolecast.cli.profile_cmd import cases, import_results, profile, report, show
 from rolecast.cli.quickstart_cmd import quickstart
 from rolecast.cli.reprofile_cmd import reprofile
 from rolecast.cli.run_cmd import run
-from rolecast.cli.search_cmd import export, search_command
+from rolecast.cli.search_cmd import search_command
+from rolecast.cli.verify_cmd import verify_command
 from rolecast.errors import RolecastError
 
 __all__ = ["app", "main"]
@@ -42,6 +44,7 @@ app.command()(cases)
 app.command("search")(search_command)
 app.command()(export)
 app.command()(run)
+app.command("verify")(verify_command)
 app.command()(show)
 app.command()(report)
 app.command()(reprofile)
@@ -79,7 +82,7 @@ def main() -> None:
     except RolecastError as exc:
         message = " ".join(str(exc).split())
         print(f"error: {message}", file=sys.stderr)
-        sys.exit(2)
+        sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         print("interrupted; every step stored so far is kept", file=sys.stderr)
         sys.exit(130)

@@ -62,6 +62,10 @@ def progress_bar(enabled: bool = True) -> Iterator[Callable[[str, int, int], Non
         yield update
 
 
+NO_VALUE = "—"
+"""Printed for a metric a candidate has no measurement of (never 0.00)."""
+
+
 def fmt(estimate: Estimate) -> str:
     """``0.62 [0.51, 0.72]``."""
     return f"{estimate.mean:.2f} [{estimate.low:.2f}, {estimate.high:.2f}]"
@@ -88,22 +92,27 @@ def role_table(matrix, title: str = "Role × model: step pass rate [95% CI]") ->
             stats = matrix.stats.get((name, role))
             if stats is not None:
                 rates[name] = (stats.step_rate, stats)
-        best = max(rates.values(), key=lambda r: r[0].mean)[0] if rates else None
+        measured = [r for r in rates.values() if r[0].n > 0]
+        best = max(measured, key=lambda r: r[0].mean)[0] if measured else None
         cells = []
         for name in names:
             if name not in rates:
-                cells.append("—")
+                cells.append(NO_VALUE)
                 continue
             estimate, stats = rates[name]
+            if estimate.n == 0:  # every step imported as not observed: nothing measured
+                cells.append(f"{NO_VALUE}\nn=0")
+                continue
             metric = PRIMARY_METRIC.get(role)
             extra = f"\nn={estimate.n}"
             if metric:
-                extra += f"  {metric} {stats.metric_means.get(metric, 0):.2f}"
+                value = stats.metric_means.get(metric)
+                extra += f"  {metric} {NO_VALUE if value is None else f'{value:.2f}'}"
             mark = ""
             if best is not None and estimate is not best:
                 mark = " ≈" if estimate.overlaps(best) else ""
-            elif len(rates) > 1:
-                others = [r[0] for n, r in rates.items() if n != name]
+            elif len(measured) > 1:
+                others = [r[0] for n, r in rates.items() if n != name and r[0].n > 0]
                 tied = any(o.overlaps(estimate) for o in others)
                 mark = " ≈" if tied else " ★"
             cells.append(f"{fmt(estimate)}{mark}{extra}")

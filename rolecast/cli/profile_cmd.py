@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
 from rolecast.cli._common import (
+    NO_VALUE,
     ConfigOption,
     DbOption,
     SubsetOption,
@@ -107,6 +108,11 @@ def cases(
         "multi_step": steps[2],
         "skipped": [{"record": s.record, "reason": s.reason} for s in loaded.skipped],
         "notes": list(loaded.notes),
+        "case_ids": {
+            "profiled": [c.id for c in selection.profile],
+            "holdout": [c.id for c in selection.holdout],
+            "all": [c.id for c in loaded.cases],
+        },
     }
     if fmt == "json":
         print(json.dumps(summary, indent=2, ensure_ascii=False))
@@ -161,22 +167,39 @@ def show(
 def import_results(
     path: Annotated[str, typer.Argument(help="CSV or JSONL of per-case, per-role outcomes.")],
     db: DbOption = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", "-c", help="Check candidate names and case ids against this project."
+        ),
+    ] = None,
 ) -> None:
     """Store results measured elsewhere (docs/import-format.md) so search can use them."""
-    from rolecast.profiles.imports import read_results
+    from rolecast.profiles.imports import ResultStream, check_names, import_results
 
-    records, skipped = read_results(path)
-    for problem in skipped:
-        console.print(
-            f"[yellow]skipped[/yellow] {escape(str(problem))}", highlight=False, soft_wrap=True
-        )
+    results = ResultStream(path)  # a missing file or bad header fails before the store opens
+    if config is not None:  # a first streaming pass, before the store opens: nothing written
+        from rolecast.project import load_project
+        from rolecast.workflow import select_cases
+
+        project, _ = load_project(config)
+        case_ids = [case.id for case in select_cases(project).loaded.cases]
+        check_names((r for _, r in results), [c.name for c in project.candidates], case_ids)
+        results = ResultStream(path)
     with open_store(db) as store:
-        run_id = store.start_run(f"import {path}", {"file": path})
-        written = store.add_steps(dataclasses.replace(record, run_id=run_id) for record in records)
-        store.finish_run(run_id, n_generated=written, n_reused=0)
+        summary = import_results(store, results)
+    for problem in summary.skipped:
+        console.print(
+            f"[yellow]skipped[/yellow] {escape(str(problem))}",
+            highlight=False,
+            soft_wrap=True,
+            emoji=False,  # "results.csv:100:" is a line number, not the 💯 emoji
+        )
+    if summary.n_skipped > len(summary.skipped):
+        console.print(f"[yellow]… and {summary.n_skipped - len(summary.skipped)} more[/yellow]")
     console.print(
-        f"imported {written} step(s) from {escape(str(path))} as run {run_id}; "
-        f"skipped {len(skipped)}"
+        f"imported {summary.written} step(s) from {escape(str(path))} as run "
+        f"{summary.run_id}; skipped {summary.n_skipped}"
     )
 
 
@@ -185,11 +208,22 @@ def report(
     db: DbOption = None,
     subset: SubsetOption = None,
     fmt: Annotated[str, typer.Option("--format", help="table | markdown | json")] = "table",
+    calibration_png: Annotated[
+        Path | None,
+        typer.Option("--calibration-png", help="Write the calibration reliability diagram here."),
+    ] = None,
 ) -> None:
-    """Every candidate × role × metric with n and a 95% interval; ties marked."""
+    """Every candidate × role × metric with n and a 95% interval; ties marked; calibration.
+
+    With stored end-to-end runs (`rolecast verify`), the surrogates' calibration follows:
+    predicted vs measured per coalition and per predicted-probability bin, MAE, bias and
+    Spearman with intervals. JSON: ``{"rows": [...], "calibration": {...} | null}``.
+    """
     from rolecast.errors import ConfigError
     from rolecast.project import load_project
-    from rolecast.report import build_report, render_markdown, to_json
+    from rolecast.report import build_report, render_markdown, to_json, with_unmeasured
+    from rolecast.verify.calibration import render_markdown as calibration_markdown
+    from rolecast.verify.flow import project_calibration
     from rolecast.workflow import make_matrix, select_cases
 
     if fmt not in ("table", "markdown", "json"):
@@ -197,27 +231,51 @@ def report(
     project, _ = load_project(config)
     selection = select_cases(project, subset)
     with open_store(db) as store:
-        matrix, _ = make_matrix(store, project, selection.profile)
+        matrix, fingerprints = make_matrix(store, project, selection.profile)
+        calibration = project_calibration(store, project, matrix, fingerprints)
+    if calibration_png is not None:
+        if calibration is None:
+            raise ConfigError(
+                "--calibration-png: the store has no end-to-end run of this project's "
+                "coalitions; run `rolecast verify` first"
+            )
+        from rolecast.verify.plot import write_calibration_png
+
+        write_calibration_png(calibration, calibration_png)
     rows = build_report(matrix)
     if fmt == "json":
-        print(to_json(rows))
-    elif fmt == "markdown":
+        data = {
+            "rows": json.loads(to_json(rows)),
+            "calibration": None if calibration is None else calibration.to_dict(),
+        }
+        print(json.dumps(data, indent=2))
+        return
+    if fmt == "markdown":
         print(render_markdown(rows, list(matrix.candidates)))
-    else:
-        from rich.table import Table
+        if calibration is not None:
+            print("\n" + calibration_markdown(calibration))
+        return
+    from rich.table import Table
 
-        table = Table(title="candidate × role × metric, 95% intervals", title_justify="left")
-        for column in ("role", "metric", "candidate", "mean [95% CI]", "n", "method", "rank"):
-            table.add_column(column)
-        for r in rows:
-            e = r.estimate
-            table.add_row(
-                r.role,
-                r.metric,
-                r.candidate,
-                f"{e.mean:.3f} [{e.low:.3f}, {e.high:.3f}]",
-                str(e.n),
-                e.method,
-                {"best": "best", "tie": "≈ tie"}.get(r.rank, ""),
-            )
-        console.print(table)
+    table = Table(title="candidate × role × metric, 95% intervals", title_justify="left")
+    for column in ("role", "metric", "candidate", "mean [95% CI]", "n", "method", "rank"):
+        table.add_column(column)
+    for role, metric, name, r in with_unmeasured(rows, list(matrix.candidates)):
+        if r is None:  # a metric this candidate has no measurement of
+            table.add_row(role, metric, name, NO_VALUE, "0", "", "")
+            continue
+        e = r.estimate
+        table.add_row(
+            r.role,
+            r.metric,
+            r.candidate,
+            f"{e.mean:.3f} [{e.low:.3f}, {e.high:.3f}]",
+            str(e.n),
+            e.method,
+            {"best": "best", "tie": "≈ tie"}.get(r.rank, ""),
+        )
+    console.print(table)
+    if calibration is not None:
+        console.print(escape(calibration_markdown(calibration)), highlight=False)
+    if calibration_png is not None:
+        console.print(f"wrote {escape(str(calibration_png))}")

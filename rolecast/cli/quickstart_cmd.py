@@ -18,6 +18,12 @@ from rolecast.cli._common import (
     role_table,
 )
 
+QUICKSTART_HOLDOUT = 4
+"""Held-out cases the quickstart verifies on (of 16): sized to its 10-minute budget on
+2 cores (BENCHMARKS.md, quickstart); `rolecast verify` runs them all."""
+QUICKSTART_TOP_K = 2
+"""Searched coalitions the quickstart verifies, besides the best single model."""
+
 
 def quickstart(
     db: DbOption = None,
@@ -26,14 +32,18 @@ def quickstart(
         "coalition.yaml"
     ),
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+    holdout: Annotated[
+        int, typer.Option("--holdout", min=1, help="Held-out cases to verify on.")
+    ] = QUICKSTART_HOLDOUT,
 ) -> None:
-    """Profile the two CPU models on all roles, search, export, and run one held-out case."""
+    """Profile the two CPU models on all roles, search, export, and verify end to end."""
     from rolecast.backends import fingerprints as model_fingerprints
-    from rolecast.cli.run_cmd import run_coalition
     from rolecast.cli.search_cmd import run_search
+    from rolecast.cli.verify_cmd import print_report, run_verify
     from rolecast.export import write_coalition
     from rolecast.profiles.profiler import profile
     from rolecast.project import load_project
+    from rolecast.verify import VerifyRequest
     from rolecast.workflow import coalition_from_search, make_matrix, roles_of, select_cases
 
     started = time.perf_counter()
@@ -63,7 +73,7 @@ def quickstart(
     profiled = time.perf_counter()
     console.rule("2. search")
     result, matrix, project, store, fingerprints = run_search(
-        None, db, subset, None, None, None, None, progress=progress
+        None, db, subset, None, None, 10, None, progress=progress
     )
     console.rule("3. export")
     with store:
@@ -71,12 +81,23 @@ def quickstart(
             coalition_from_search(result, matrix, project, store, fingerprints), out
         )
     console.print(f"wrote {escape(str(path))}")
-    console.rule("4. run on a held-out case")
-    case = next((c for c in selection.holdout if len(c.steps) >= 2), selection.holdout[0])
-    run_coalition(path, None, case.id, project.cases, None, progress)
+    console.rule("4. verify end to end on held-out cases")
+    console.print(
+        f"the top {QUICKSTART_TOP_K} coalitions and the best single model run as agents with "
+        f"the built-in tools on {holdout} of the {len(selection.holdout)} held-out "
+        f"cases (never profiled); `rolecast verify` runs all of them"
+    )
+    report = run_verify(
+        None,
+        db,
+        subset,
+        VerifyRequest(top_k=QUICKSTART_TOP_K, holdout=holdout),
+        progress=progress,
+    )
+    print_report(report)
     finished = time.perf_counter()
     console.print(
         f"timings: profile {profiled - started:.0f}s, "
-        f"search+export+run {finished - profiled:.0f}s, "
+        f"search+export+verify {finished - profiled:.0f}s, "
         f"total {finished - started:.0f}s"
     )

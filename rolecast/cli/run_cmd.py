@@ -1,4 +1,4 @@
-"""`rolecast run`: execute a coalition as an agent with the real tools."""
+"""`rolecast run`: execute a coalition as an agent with the project's tools."""
 
 from __future__ import annotations
 
@@ -17,23 +17,23 @@ def run_coalition(
     coalition_path: Path,
     instruction: str | None,
     case_id: str | None,
-    cases: str,
+    cases: str | None,
     max_steps: int | None,
     progress: bool = True,
+    tools: str | None = None,
 ) -> None:
-    """Load the coalition and the tools, run, print (and judge a case)."""
-    from rolecast.agent import AgentStep, CoalitionRunner, judge
-    from rolecast.export import load_coalition
+    """Load the coalition, find the case, open the tools, run, print (and judge a case).
+
+    ``cases`` defaults to the source the coalition was profiled on, ``tools`` to the
+    tools it records (its project's ``tools:``).
+    """
+    from rolecast.agent import AgentStep, CoalitionRunner, judge, run_case
+    from rolecast.export import case_source, load_coalition
+    from rolecast.tools import open_tools
 
     coalition = load_coalition(coalition_path)
     if max_steps is not None:
         coalition = coalition.model_copy(update={"max_steps": max_steps})
-    from rolecast.tools import open_tools
-
-    try:
-        toolset = open_tools(coalition.tools)
-    except ConfigError as exc:
-        raise ConfigError(f"{coalition_path}: {exc}") from None
     try:
         runner = CoalitionRunner(coalition)  # loads no model yet: they load on first use
     except ConfigError as exc:
@@ -42,14 +42,17 @@ def run_coalition(
     if case_id is not None:
         from rolecast.profiles.loaders import load_cases
 
-        found = {c.id: c for c in load_cases(cases).cases}
+        source = cases if cases is not None else case_source(coalition, coalition_path)
+        found = {c.id: c for c in load_cases(source).cases}
         if case_id not in found:
-            raise CaseError(f"no case {case_id!r} in {cases}; e.g. {', '.join(list(found)[:5])}")
+            raise CaseError(f"no case {case_id!r} in {source}; e.g. {', '.join(list(found)[:5])}")
         case = found[case_id]
-        instruction = case.instruction
-    if not instruction:
+    elif not instruction:
         raise ConfigError("give an instruction or --case ID")
-    tools = toolset.tools(case)
+    try:
+        toolset = open_tools(coalition.tools if tools is None else tools)
+    except ConfigError as exc:
+        raise ConfigError(f"{coalition_path if tools is None else '--tools'}: {exc}") from None
     spinner = console.status("running the coalition (each model loads on first use)")
     done: list[AgentStep] = []
 
@@ -57,13 +60,24 @@ def run_coalition(
         done.append(step)
         spinner.update(f"step {len(done)} done ({step.kind} by {escape(step.actor)}); next")
 
-    with toolset, runner, spinner if progress else nullcontext():
-        trajectory = runner.run(
-            instruction,
-            tools,
-            lambda name, arguments: toolset.call(name, arguments, case),
-            on_step if progress else None,
-        )
+    with toolset, runner:
+        console.print(f"tools: {escape(toolset.source)}")
+        if case is not None:
+            toolset.tools(case)  # a gold tool that no source provides: one line, no model
+            missing = toolset.missing(case)
+            if missing:
+                left_out = escape(", ".join(missing))
+                console.print(f"[yellow]not provided, left out:[/yellow] {left_out}")
+        with spinner if progress else nullcontext():
+            if case is not None:
+                trajectory = run_case(runner, case, toolset, on_step if progress else None)
+            else:
+                trajectory = runner.run(
+                    instruction or "",
+                    toolset.tools(None),
+                    lambda name, arguments: toolset.call(name, arguments, None),
+                    on_step if progress else None,
+                )
     print_trajectory(trajectory)
     if case is not None:
         from rolecast.profiles.embeddings import default_embedder
@@ -79,13 +93,27 @@ def run(
     coalition: Annotated[Path, typer.Argument(help="coalition.yaml written by `rolecast export`.")],
     instruction: Annotated[str | None, typer.Argument(help="What the agent should do.")] = None,
     case: Annotated[
-        str | None, typer.Option("--case", help="Run a suite case and judge it.")
+        str | None, typer.Option("--case", help="Run a case (with its history) and judge it.")
     ] = None,
-    cases: Annotated[str, typer.Option("--cases", help="Where --case is looked up.")] = "builtin",
+    cases: Annotated[
+        str | None,
+        typer.Option(
+            "--cases",
+            help="Where --case is looked up. Default: the source the coalition was profiled on.",
+        ),
+    ] = None,
+    tools: Annotated[
+        str | None,
+        typer.Option(
+            "--tools",
+            help="Tools to run with instead of the coalition's: builtin, replay, or "
+            "package.module:ATTRIBUTE.",
+        ),
+    ] = None,
     max_steps: Annotated[
         int | None, typer.Option("--max-steps", min=1, help="Tool-loop limit.")
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress line while it runs.")] = True,
 ) -> None:
     """Run the coalition on an instruction (or a case), printing the trajectory."""
-    run_coalition(coalition, instruction, case, cases, max_steps, progress)
+    run_coalition(coalition, instruction, case, cases, max_steps, progress, tools)

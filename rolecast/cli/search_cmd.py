@@ -1,8 +1,7 @@
-"""`rolecast search` and `rolecast export`."""
+"""`rolecast search` (and the search that `rolecast export` runs first)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -24,9 +23,16 @@ MemoryOption = Annotated[
 CostOption = Annotated[
     float | None, typer.Option("--cost-per-1k", help="Override the budget's USD per 1000 tasks.")
 ]
-TrialsOption = Annotated[
-    int | None,
-    typer.Option("--trials", min=1, help="Optuna trials (default: exhaustive if small)."),
+TopOption = Annotated[
+    int, typer.Option("--top", min=1, help="How many of the best coalitions to list (top-k).")
+]
+SurrogateOption = Annotated[
+    str | None,
+    typer.Option(
+        "--surrogate",
+        help="observed (0/1 outcomes) or irt (item-response probabilities); "
+        "default: the project's (irt).",
+    ),
 ]
 StudyOption = Annotated[
     str | None,
@@ -37,15 +43,28 @@ StudyOption = Annotated[
 
 
 def run_search(
-    config, db, subset, gpu_memory_gb, cost_per_1k, trials, study_db, show=True, progress=True
+    config,
+    db,
+    subset,
+    gpu_memory_gb,
+    cost_per_1k,
+    top,
+    study_db,
+    show=True,
+    progress=True,
+    surrogate=None,
 ):
     """Load, search, print; returns (result, matrix, project, store, fingerprints)."""
+    from rolecast.allocator.surrogate import SURROGATES
     from rolecast.config import parse_model
+    from rolecast.errors import ConfigError
     from rolecast.project import load_project
     from rolecast.search import search, study_storage
     from rolecast.types import Budget
     from rolecast.workflow import make_matrix, select_cases
 
+    if surrogate is not None and surrogate not in SURROGATES:  # before any store is opened
+        raise ConfigError(f"--surrogate {surrogate!r}: choose one of {', '.join(SURROGATES)}")
     project, _ = load_project(config)
     overrides = {
         k: v
@@ -58,24 +77,26 @@ def run_search(
     selection = select_cases(project, subset)
     store = open_store(db)
     storage = study_storage(study_db) if study_db else None
-    matrix, fingerprints = make_matrix(store, project, selection.profile)
+    matrix, fingerprints = make_matrix(store, project, selection.profile, surrogate)
     with progress_bar(show and progress) as update:
         result = search(
             matrix,
             project.budget,
-            n_trials=trials,
+            top_k=top,
             storage=storage,
             progress=lambda done, total: update("search", done, total),
         )
     if show:
-        mode = "exhaustive" if result.exhaustive else "TPE"
         console.print(
-            f"search ({mode}): {result.n_evaluated} feasible coalition(s) evaluated, "
-            f"{result.n_infeasible} over budget; "
+            f"exact search (surrogate {matrix.surrogate}): the best of "
+            f"{result.space_size:,} coalition(s), proven ({result.n_scored:,} scored, the rest "
+            f"bounded away) in {result.seconds:.2f}s; "
             f"budget {project.budget.model_dump(exclude_none=True)}"
         )
         console.print(
-            coalition_table(result.ranked[:8], "Coalitions by predicted accuracy", result.ties)
+            coalition_table(
+                result.ranked, f"Top {len(result.ranked)} by predicted accuracy", result.ties
+            )
         )
         console.print(coalition_table(result.pareto, "Pareto front (accuracy ↑, cost ↓, memory ↓)"))
         best = result.best
@@ -97,35 +118,12 @@ def search_command(
     subset: SubsetOption = None,
     gpu_memory_gb: MemoryOption = None,
     cost_per_1k: CostOption = None,
-    trials: TrialsOption = None,
+    top: TopOption = 10,
     study_db: StudyOption = None,
+    surrogate: SurrogateOption = None,
 ) -> None:
     """Find the most accurate coalition within the budget; print ranking, ties, Pareto front."""
-    _, _, _, store, _ = run_search(config, db, subset, gpu_memory_gb, cost_per_1k, trials, study_db)
-    store.close()
-
-
-def export(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the coalition.")] = Path(
-        "coalition.yaml"
-    ),
-    config: ConfigOption = None,
-    db: DbOption = None,
-    subset: SubsetOption = None,
-    gpu_memory_gb: MemoryOption = None,
-    cost_per_1k: CostOption = None,
-    trials: TrialsOption = None,
-    study_db: StudyOption = None,
-) -> None:
-    """Search, then write the chosen coalition as coalition.yaml."""
-    from rolecast.export import write_coalition
-    from rolecast.workflow import coalition_from_search
-
-    result, matrix, project, store, fingerprints = run_search(
-        config, db, subset, gpu_memory_gb, cost_per_1k, trials, study_db
+    _, _, _, store, _ = run_search(
+        config, db, subset, gpu_memory_gb, cost_per_1k, top, study_db, surrogate=surrogate
     )
-    with store:
-        path = write_coalition(
-            coalition_from_search(result, matrix, project, store, fingerprints), out
-        )
-    console.print(f"wrote {escape(str(path))}")
+    store.close()

@@ -8,8 +8,11 @@ column         required  meaning
 candidate      yes       the candidate's name, as in the project's candidates
 role           yes       ``planner``, ``caller``, ``extractor`` or ``responder``
 case_id        yes       the case's id (``toolalpaca/Nager.Date/3``)
-score          yes       a number in [0, 1]
+score          yes       a number in [0, 1] (may be empty when ``observed`` is false)
 success        no        true/false; default ``score >= 0.5``
+observed       no        true/false; false: the step exists but was not observed
+given          no        a role: the verdict holds only where this candidate's step(s) of
+                         that role on the case passed (elsewhere: not observed)
 step_index     no        which gold step of the case (default 0)
 tokens_in      no        prompt tokens (default 0)
 tokens_out     no        generated tokens (default 0)
@@ -20,31 +23,68 @@ Each row becomes a :class:`StepRecord` with ``fingerprint="import:<candidate>"``
 ``prompt_version="import"``, ``case_hash="id:<case_id>"`` and
 ``source="import:<file name>"``: imported steps never collide with steps rolecast
 generated, and are keyed by case id because the importer cannot know the case content.
+What was observed is kept in the step's ``output`` (an imported step has no model
+output): ``""`` observed, ``"not observed"``, or ``"given <role>"``; :func:`observation`
+reads it back and :func:`observed_steps` resolves a case's steps against their upstream.
 A bad row (unknown role or column, a missing value, a score that is not a number in
 [0, 1], a repeated candidate/role/case/step) is skipped as ``file:line: reason``; a file
-with no valid row raises :class:`ConfigError`.
+with no valid row raises :class:`ConfigError`. :func:`import_results` streams a file of
+any size into the store in one transaction (bounded memory, nothing half-written);
+:func:`read_results` reads a small one into memory.
 """
 
 from __future__ import annotations
 
 import csv
-import io
+import json
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
-from rolecast.config import describe_validation_error, load_jsonl, read_text
+from rolecast.config import describe_validation_error
 from rolecast.errors import ConfigError
 from rolecast.profiles.loaders import Skipped
 from rolecast.storage.records import StepRecord
 from rolecast.types import StrictModel
 
-__all__ = ["COLUMNS", "REQUIRED", "ROLES", "ImportRow", "read_results"]
+if TYPE_CHECKING:
+    from rolecast.storage import ProfileStore
+
+__all__ = [
+    "COLUMNS",
+    "MAX_LISTED",
+    "REQUIRED",
+    "ROLES",
+    "ImportRow",
+    "ImportSummary",
+    "ResultStream",
+    "check_names",
+    "import_results",
+    "imported_outcomes",
+    "observation",
+    "observed_steps",
+    "read_results",
+]
 
 ROLES = ("planner", "caller", "extractor", "responder")
 REQUIRED = ("candidate", "role", "case_id", "score")
-COLUMNS = (*REQUIRED, "success", "step_index", "tokens_in", "tokens_out", "latency_s")
+COLUMNS = (
+    *REQUIRED,
+    "success",
+    "step_index",
+    "tokens_in",
+    "tokens_out",
+    "latency_s",
+    "observed",
+    "given",
+)
+NOT_OBSERVED = "not observed"
+GIVEN = "given "
+#: Bad rows an import lists one by one; the others are only counted.
+MAX_LISTED = 100
 
 
 class ImportRow(StrictModel):
@@ -53,8 +93,10 @@ class ImportRow(StrictModel):
     candidate: str = Field(min_length=1)
     role: Literal["planner", "caller", "extractor", "responder"]
     case_id: str = Field(min_length=1)
-    score: float = Field(ge=0.0, le=1.0, allow_inf_nan=False)
+    score: float | None = Field(default=None, ge=0.0, le=1.0, allow_inf_nan=False)
     success: bool | None = None
+    observed: bool = True
+    given: Literal["planner", "caller", "extractor", "responder"] | None = None
     step_index: int = Field(default=0, ge=0)
     tokens_in: int = Field(default=0, ge=0)
     tokens_out: int = Field(default=0, ge=0)
@@ -67,9 +109,23 @@ class ImportRow(StrictModel):
             raise ValueError("has leading or trailing spaces")
         return value
 
+    @model_validator(mode="after")
+    def _scored_when_observed(self) -> ImportRow:
+        if self.observed and self.score is None:
+            raise ValueError("score: missing value (only a row with observed=false may omit it)")
+        if self.given == self.role:
+            raise ValueError(f"given: a step cannot be conditional on its own role {self.role!r}")
+        return self
+
     def record(self, source: str) -> StepRecord:
         """The profile step this row stands for."""
-        success = self.success if self.success is not None else self.score >= 0.5
+        score = self.score if self.score is not None else 0.0
+        success = self.success if self.success is not None else score >= 0.5
+        marker = (
+            ""
+            if self.observed and self.given is None
+            else (NOT_OBSERVED if not self.observed else GIVEN + str(self.given))
+        )
         return StepRecord(
             candidate=self.candidate,
             fingerprint=f"import:{self.candidate}",
@@ -78,8 +134,9 @@ class ImportRow(StrictModel):
             case_id=self.case_id,
             case_hash=f"id:{self.case_id}",
             step_index=self.step_index,
-            success=success,
-            score=self.score,
+            success=success and self.observed,
+            score=score,
+            output=marker,
             tokens_in=self.tokens_in,
             tokens_out=self.tokens_out,
             latency_s=self.latency_s,
@@ -87,70 +144,276 @@ class ImportRow(StrictModel):
         )
 
 
+class ResultStream:
+    """The rows of one results file, read once and in order, in bounded memory.
+
+    Opening reads up to the first valid row, so whole-file problems (missing file, wrong
+    suffix, bad CSV header, no valid row before the end) raise before anything else is
+    touched. Iterating yields ``(line, step)`` for every valid row; bad rows are counted
+    and the first :data:`MAX_LISTED` kept in :attr:`skipped`. Repeated step keys are not
+    detected here (the store finds them without holding every key in memory).
+
+    Raises:
+        ConfigError: the file is missing, has another suffix, is not UTF-8, its CSV
+            header lacks a required column or names an unknown one, or no row is valid.
+    """
+
+    def __init__(self, path: str | Path, *, max_listed: int | None = MAX_LISTED) -> None:
+        self.path = Path(path)
+        self._max_listed = max_listed
+        suffix = self.path.suffix.lower()
+        if suffix not in (".csv", ".jsonl"):
+            raise ConfigError(f"{self.path}: results to import must be a .csv or .jsonl file")
+        #: ``source`` of the steps: ``import:<file name>``.
+        self.source = f"import:{self.path.name}"
+        #: The first problems, in line order; :attr:`n_skipped` counts all of them.
+        self.skipped: list[Skipped] = []
+        self.n_skipped = 0
+        self.n_valid = 0
+        rows = _csv_rows(self.path) if suffix == ".csv" else _jsonl_rows(self.path)
+        self._records = self._validated(rows)
+        self._first = next(self._records, None)  # reads the header and up to one valid row
+        if self._first is None:
+            self._no_valid_row()
+
+    def __iter__(self) -> Iterator[tuple[int, StepRecord]]:
+        first, self._first = self._first, None
+        if first is None:
+            raise ConfigError(f"{self.path}: a results file can be read only once")
+        yield first
+        yield from self._records
+
+    def skip(self, line: int, reason: str) -> None:
+        """Count a bad row; keep it while fewer than ``max_listed`` are kept."""
+        self.n_skipped += 1
+        if self._max_listed is None or len(self.skipped) < self._max_listed:
+            self.skipped.append(Skipped(self.source, f"{self.path.name}:{line}", reason))
+
+    def _validated(
+        self, rows: Iterator[tuple[int, dict[str, Any] | str]]
+    ) -> Iterator[tuple[int, StepRecord]]:
+        for line, row in rows:
+            if isinstance(row, str):  # a JSON Lines parse error or a CSV shape problem
+                self.skip(line, row)
+                continue
+            if not isinstance(row, dict):
+                self.skip(line, "not a JSON object")
+                continue
+            reason = _missing(row)
+            if reason is None:
+                try:
+                    parsed = ImportRow.model_validate(row)
+                except ValidationError as exc:
+                    reason = describe_validation_error(exc, ImportRow)
+            if reason is not None:
+                self.skip(line, reason)
+                continue
+            self.n_valid += 1
+            yield line, parsed.record(self.source)
+
+    def _no_valid_row(self) -> None:
+        first = f"; first problem: {self.skipped[0]}" if self.skipped else ""
+        raise ConfigError(f"{self.path}: no valid result rows{first}")
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """What :func:`import_results` stored and what it skipped."""
+
+    run_id: int
+    written: int
+    n_skipped: int
+    skipped: tuple[Skipped, ...]  # the first MAX_LISTED problems, in line order
+
+
+def import_results(
+    store: ProfileStore, results: ResultStream, *, chunk_size: int = 5000
+) -> ImportSummary:
+    """Stream a results file into ``store`` as one run, in one transaction.
+
+    Memory stays bounded whatever the file size (rows go to the database in chunks of
+    ``chunk_size``); a row repeating the candidate/role/case_id/step_index of an earlier
+    one is skipped; nothing is written unless the whole file was read.
+    """
+    path = results.path
+    outcome = store.import_steps(
+        results, label=f"import {path}", config={"file": str(path)}, chunk_size=chunk_size
+    )
+    repeats = [
+        Skipped(results.source, f"{path.name}:{line}", _repeat_reason(first))
+        for line, first in outcome.duplicates
+    ]
+    skipped = sorted([*results.skipped, *repeats], key=lambda s: int(s.record.rsplit(":", 1)[1]))[
+        :MAX_LISTED
+    ]
+    return ImportSummary(
+        run_id=outcome.run_id,
+        written=outcome.written,
+        n_skipped=results.n_skipped + outcome.n_duplicates,
+        skipped=tuple(skipped),
+    )
+
+
 def read_results(path: str | Path) -> tuple[list[StepRecord], list[Skipped]]:
-    """Read a ``.csv`` or ``.jsonl`` file of per-step results.
+    """Read a ``.csv`` or ``.jsonl`` file of per-step results into memory.
+
+    For small files and tests; :func:`import_results` stores a file of any size. Every
+    bad row is returned (not only the first :data:`MAX_LISTED`), in line order.
 
     Raises:
         ConfigError: the file is missing, has another suffix, its CSV header lacks a
             required column or names an unknown one, or no row is valid.
     """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        rows = _csv_rows(path)
-    elif suffix == ".jsonl":
-        rows = [
-            (line, str(value).split(": ", 1)[-1] if isinstance(value, ConfigError) else value)
-            for line, value in load_jsonl(path)
-        ]
-    else:
-        raise ConfigError(f"{path}: results to import must be a .csv or .jsonl file")
-    source = f"import:{path.name}"
+    stream = ResultStream(path, max_listed=None)
     records: list[StepRecord] = []
-    skipped: list[Skipped] = []
     first_line: dict[tuple[str, str, str, int], int] = {}
-    for line, row in rows:
-        where = f"{path.name}:{line}"
-        if isinstance(row, str):  # a JSON Lines parse error
-            skipped.append(Skipped(source, where, row))
-            continue
-        if not isinstance(row, dict):
-            skipped.append(Skipped(source, where, "not a JSON object"))
-            continue
-        reason = _missing(row)
-        if reason is None:
-            try:
-                parsed = ImportRow.model_validate(row)
-            except ValidationError as exc:
-                reason = describe_validation_error(exc, ImportRow)
-        if reason is not None:
-            skipped.append(Skipped(source, where, reason))
-            continue
-        key = (parsed.candidate, parsed.role, parsed.case_id, parsed.step_index)
+    for line, record in stream:
+        key = (record.candidate, record.role, record.case_id, record.step_index)
         if key in first_line:
-            reason = f"repeats candidate/role/case_id/step_index of line {first_line[key]}"
-            skipped.append(Skipped(source, where, reason))
+            stream.skip(line, _repeat_reason(first_line[key]))
             continue
         first_line[key] = line
-        records.append(parsed.record(source))
-    if not records:
-        first = f"; first problem: {skipped[0]}" if skipped else ""
-        raise ConfigError(f"{path}: no valid result rows{first}")
+        records.append(record)
+    skipped = sorted(stream.skipped, key=lambda s: int(s.record.rsplit(":", 1)[1]))
     return records, skipped
 
 
+def _repeat_reason(first: int) -> str:
+    return f"repeats candidate/role/case_id/step_index of line {first}"
+
+
+def check_names(
+    records: Iterable[StepRecord], candidates: Collection[str], case_ids: Collection[str]
+) -> None:
+    """Raise naming the candidates and case ids of ``records`` the project does not know.
+
+    Raises:
+        ConfigError: some candidate or case id is unknown (up to 20 of each kind are
+            named, then how many more).
+    """
+    known_candidates, known_cases = set(candidates), set(case_ids)
+    bad_candidates: dict[str, None] = {}
+    bad_cases: dict[str, None] = {}
+    for record in records:
+        if record.candidate not in known_candidates:
+            bad_candidates[record.candidate] = None
+        if record.case_id not in known_cases:
+            bad_cases[record.case_id] = None
+    problems = []
+    if bad_candidates:
+        problems.append(
+            f"unknown candidate(s) {_some(bad_candidates)} (the project has "
+            f"{', '.join(sorted(known_candidates))})"
+        )
+    if bad_cases:
+        problems.append(
+            f"unknown case id(s) {_some(bad_cases)} (`rolecast cases --format json` "
+            f"lists the project's {len(known_cases)})"
+        )
+    if problems:
+        raise ConfigError("; ".join(problems) + "; nothing imported")
+
+
+def _some(names: Collection[str], shown: int = 20) -> str:
+    """The first ``shown`` names, and how many more (a file of another project has many)."""
+    first = list(names)[:shown]
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(first) + more
+
+
+def observation(record: StepRecord) -> tuple[bool, str | None]:
+    """``(observed, given role)`` of a stored step; rolecast's own steps are observed."""
+    if not record.source.startswith("import"):
+        return True, None
+    if record.output == NOT_OBSERVED:
+        return False, None
+    if record.output.startswith(GIVEN):
+        return True, record.output.removeprefix(GIVEN)
+    return True, None
+
+
+def imported_outcomes(records: Iterable[StepRecord]) -> dict[tuple[str, str], bool]:
+    """``(role, case_id) -> passed`` for one candidate's imported steps, as a condition.
+
+    True only when every step of the role on the case was observed unconditionally and
+    passed; a failed, unobserved or itself conditional upstream does not meet a condition.
+    """
+    out: dict[tuple[str, str], bool] = {}
+    for r in records:
+        if not r.source.startswith("import"):
+            continue
+        key = (r.role, r.case_id)
+        out[key] = out.get(key, True) and r.success and observation(r) == (True, None)
+    return out
+
+
+def observed_steps(
+    records: Sequence[StepRecord], upstream: Mapping[tuple[str, str], bool]
+) -> list[StepRecord]:
+    """The steps of ``records`` that count as observations.
+
+    A step marked not observed never counts; a step ``given`` a role counts only where
+    ``upstream[(role, case_id)]`` (same candidate) is True.
+    """
+    kept = []
+    for r in records:
+        seen, given = observation(r)
+        if seen and (given is None or upstream.get((given, r.case_id), False)):
+            kept.append(r)
+    return kept
+
+
 def _missing(row: dict[str, Any]) -> str | None:
-    absent = [name for name in REQUIRED if row.get(name) in (None, "")]
+    required = REQUIRED if _truthy(row.get("observed", True)) else REQUIRED[:3]
+    absent = [name for name in required if row.get(name) in (None, "")]
     if absent:
         return f"missing value for {', '.join(absent)}"
-    if isinstance(row["score"], bool):
+    if isinstance(row.get("score"), bool):
         return f"score {row['score']!r} is not a number in [0, 1]"
     return None
 
 
-def _csv_rows(path: Path) -> list[tuple[int, dict[str, Any] | str]]:
-    reader = csv.DictReader(io.StringIO(read_text(path), newline=""))
-    header = [name.strip() for name in reader.fieldnames or []]
+def _truthy(value: object) -> bool:
+    """Whether an ``observed`` cell reads as true (pydantic validates it properly later)."""
+    return str(value).strip().lower() not in ("false", "0", "no", "f", "n", "off")
+
+
+def _open(path: Path) -> TextIO:
+    """The file opened as UTF-8 text; missing, a folder or unreadable is a ConfigError."""
+    try:
+        return path.open(encoding="utf-8", newline="")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, expected a file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+
+
+def _jsonl_rows(path: Path) -> Iterator[tuple[int, Any]]:
+    with _open(path) as handle:
+        try:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    yield number, json.loads(line)
+                except json.JSONDecodeError as exc:
+                    yield number, f"malformed JSON: {exc.msg}"
+        except UnicodeDecodeError:
+            raise ConfigError(f"{path}: not UTF-8 text") from None
+
+
+def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    with _open(path) as handle:
+        try:
+            yield from _csv_records(path, csv.reader(handle))
+        except UnicodeDecodeError:
+            raise ConfigError(f"{path}: not UTF-8 text") from None
+
+
+def _csv_records(path: Path, reader: Any) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    header = [name.strip() for name in next(reader, [])]
     missing = [name for name in REQUIRED if name not in header]
     unknown = [name for name in header if name not in COLUMNS]
     if missing or unknown:
@@ -160,14 +423,14 @@ def _csv_rows(path: Path) -> list[tuple[int, dict[str, Any] | str]]:
             f"{path}: {'; '.join(problems)}; columns are {', '.join(COLUMNS)} "
             f"(the first four required)"
         )
-    reader.fieldnames = header
-    rows: list[tuple[int, dict[str, Any] | str]] = []
-    for raw in reader:  # csv skips blank lines
-        if None in raw:
-            rows.append((reader.line_num, f"more values than the {len(header)} columns"))
-        elif any(value is None for value in raw.values()):
-            rows.append((reader.line_num, f"fewer values than the {len(header)} columns"))
+    width = len(header)
+    for raw in reader:
+        if not raw:  # a blank line
+            continue
+        if len(raw) > width:
+            yield reader.line_num, f"more values than the {width} columns"
+        elif len(raw) < width:
+            yield reader.line_num, f"fewer values than the {width} columns"
         else:
-            row = {k: v.strip() for k, v in raw.items() if v.strip() != ""}
-            rows.append((reader.line_num, row))
-    return rows
+            cells = zip(header, raw, strict=True)
+            yield reader.line_num, {name: text for name, v in cells if (text := v.strip())}

@@ -17,11 +17,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from rolecast.backends._base import ChatRequest, ChatResult
+from rolecast.backends._base import ChatRequest, ChatResult, Message
 from rolecast.errors import ConfigError
 from rolecast.profiles import facts, metrics
 from rolecast.profiles.prompts import load_template
-from rolecast.types import FINISH, GoldStep, Tool, ToolCase, canonical_json, compact_json
+from rolecast.types import (
+    FINISH,
+    GoldStep,
+    Tool,
+    ToolCase,
+    ToolTurn,
+    Turn,
+    canonical_json,
+    compact_json,
+)
 
 __all__ = [
     "DEFAULT_PIPELINE",
@@ -35,6 +44,7 @@ __all__ = [
     "RoleStep",
     "StepScore",
     "check_pipeline",
+    "dialogue_messages",
     "get_role",
     "parse_json_object",
 ]
@@ -122,6 +132,29 @@ def format_history(history: Sequence[HistoryItem]) -> str:
         f"{i}. {item.tool}({render_value(item.arguments, 200)}) -> {render_value(item.observation)}"
         for i, item in enumerate(history, start=1)
     )
+
+
+def dialogue_messages(turns: Sequence[Turn]) -> tuple[Message, ...]:
+    """Earlier turns of a dialogue as chat messages, for the model's own chat template.
+
+    User and assistant turns become messages of their role; a tool call of an earlier
+    turn becomes part of the assistant's message of that turn (``[called tool(args) ->
+    result]``), so the messages alternate user / assistant as every chat template
+    accepts, and no model is shown a transcript it could continue.
+    """
+    messages: list[Message] = []
+    for turn in turns:
+        if isinstance(turn, ToolTurn):
+            arguments = render_value(turn.arguments, 200)
+            role = "assistant"
+            content = f"[called {turn.tool}({arguments}) -> {render_value(turn.observation)}]"
+        else:
+            role, content = turn.role, turn.content
+        if messages and messages[-1].role == role:
+            content = f"{messages[-1].content}\n{content}"
+            messages.pop()
+        messages.append(Message(role, content))
+    return tuple(messages)
 
 
 def gold_history(case: ToolCase, upto: int) -> list[HistoryItem]:
@@ -222,7 +255,13 @@ class PlannerRole(Role):
             return tuple(m for m in self.scored_metrics if m != "act_em")
         return self.scored_metrics
 
-    def request(self, instruction: str, tools: Sequence[Tool], history: Sequence[HistoryItem]):
+    def request(
+        self,
+        instruction: str,
+        tools: Sequence[Tool],
+        history: Sequence[HistoryItem],
+        dialogue: Sequence[Turn] = (),
+    ):
         """The planner prompt, constrained to the tool names plus ``finish``."""
         schema = {
             "type": "object",
@@ -233,7 +272,10 @@ class PlannerRole(Role):
             "additionalProperties": False,
         }
         messages = self.template.render(
-            tools=format_tools(tools), instruction=instruction, history=format_history(history)
+            dialogue_messages(dialogue),
+            tools=format_tools(tools),
+            instruction=instruction,
+            history=format_history(history),
         )
         return ChatRequest(messages=messages, json_schema=schema, max_tokens=self.max_tokens)
 
@@ -247,7 +289,11 @@ class PlannerRole(Role):
         """One step per gold call plus the final ``finish``."""
         gold = [step.tool for step in case.steps] + [FINISH]
         return [
-            RoleStep(i, self.request(case.instruction, case.tools, gold_history(case, i)), action)
+            RoleStep(
+                i,
+                self.request(case.instruction, case.tools, gold_history(case, i), case.history),
+                action,
+            )
             for i, action in enumerate(gold)
         ]
 
@@ -282,9 +328,16 @@ class CallerRole(Role):
     scored_metrics = ("arg_f1", "exact_match")
     revision = 2  # the schema is shown in the user's property order, no longer sorted
 
-    def request(self, instruction: str, tool: Tool, history: Sequence[HistoryItem]):
+    def request(
+        self,
+        instruction: str,
+        tool: Tool,
+        history: Sequence[HistoryItem],
+        dialogue: Sequence[Turn] = (),
+    ):
         """The caller prompt, constrained to the tool's parameter schema."""
         messages = self.template.render(
+            dialogue_messages(dialogue),
             instruction=instruction,
             history=format_history(history),
             tool_name=tool.name,
@@ -303,7 +356,7 @@ class CallerRole(Role):
         for i, gold in enumerate(case.steps):
             tool = case.tool(gold.tool)
             assert tool is not None  # ToolCase validation guarantees it
-            request = self.request(case.instruction, tool, gold_history(case, i))
+            request = self.request(case.instruction, tool, gold_history(case, i), case.history)
             steps.append(RoleStep(i, request, gold))
         return steps
 
@@ -369,7 +422,9 @@ class ExtractorRole(Role):
     expected field is kept, and their responses are skeletons of the expected fields, so a
     cut relative to them means little (``size_reduction`` is still recorded)."""
 
-    def request(self, instruction: str, tool_name: str, observation: Any):
+    def request(
+        self, instruction: str, tool_name: str, observation: Any, dialogue: Sequence[Turn] = ()
+    ):
         """The extractor prompt, constrained to the response's own field paths."""
         examples = leaf_examples(observation)
         paths = sorted(metrics.json_paths(observation)) or sorted(examples)
@@ -387,7 +442,9 @@ class ExtractorRole(Role):
             "required": ["keep"],
             "additionalProperties": False,
         }
-        messages = self.template.render(instruction=instruction, tool_name=tool_name, fields=fields)
+        messages = self.template.render(
+            dialogue_messages(dialogue), instruction=instruction, tool_name=tool_name, fields=fields
+        )
         return ChatRequest(messages=messages, json_schema=schema, max_tokens=self.max_tokens)
 
     def parse(self, text: str) -> list[str] | None:
@@ -401,7 +458,9 @@ class ExtractorRole(Role):
     def steps(self, case: ToolCase) -> list[RoleStep]:
         """One step per gold call whose response needs cutting (``evidence`` set)."""
         return [
-            RoleStep(i, self.request(case.instruction, gold.tool, gold.observation), gold)
+            RoleStep(
+                i, self.request(case.instruction, gold.tool, gold.observation, case.history), gold
+            )
             for i, gold in enumerate(case.steps)
             if gold.evidence is not None
         ]
@@ -457,14 +516,18 @@ class ResponderRole(Role):
             self._similarity = default_embedder().similarity
         return self._similarity(a, b)
 
-    def request(self, instruction: str, history: Sequence[HistoryItem]):
+    def request(
+        self, instruction: str, history: Sequence[HistoryItem], dialogue: Sequence[Turn] = ()
+    ):
         """The responder prompt over the (cut) tool results.
 
         The template ends with a prefill (``Answer:``), which a model may follow with a
         line break before the answer, so generation stops at a blank line rather than at
         the first line break, and :meth:`answer_text` keeps the first non-empty line.
         """
-        messages = self.template.render(instruction=instruction, history=format_history(history))
+        messages = self.template.render(
+            dialogue_messages(dialogue), instruction=instruction, history=format_history(history)
+        )
         return ChatRequest(messages=messages, max_tokens=self.max_tokens, stop=("\n\n",))
 
     @staticmethod
@@ -476,7 +539,7 @@ class ResponderRole(Role):
         """One step after all gold calls, when the case has a gold answer."""
         if case.answer is None:
             return []
-        request = self.request(case.instruction, gold_history(case, len(case.steps)))
+        request = self.request(case.instruction, gold_history(case, len(case.steps)), case.history)
         return [RoleStep(0, request, case.answer)]
 
     def score(self, case: ToolCase, step: RoleStep, result: ChatResult) -> StepScore:

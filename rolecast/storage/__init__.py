@@ -4,7 +4,16 @@ SQLite by default (zero set-up), PostgreSQL when a team or a scheduled job share
 profiles. See :class:`ProfileStore` for the contract.
 """
 
-from rolecast.storage.records import RunRecord, StepKey, StepRecord
+from rolecast.storage._bulk import BulkResult
+from rolecast.storage.records import AgentRunRecord, RunRecord, StepKey, StepRecord
 from rolecast.storage.store import ProfileStore, resolve_db_url
 
-__all__ = ["ProfileStore", "RunRecord", "StepKey", "StepRecord", "resolve_db_url"]
+__all__ = [
+    "AgentRunRecord",
+    "BulkResult",
+    "ProfileStore",
+    "RunRecord",
+    "StepKey",
+    "StepRecord",
+    "resolve_db_url",
+]

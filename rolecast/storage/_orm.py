@@ -1,5 +1,8 @@
 """The tables of the profile store (SQLAlchemy 2.0 typed ORM); private to ``rolecast.storage``.
 
+A change to a table here needs an Alembic revision in ``migrations/versions`` (see
+docs/migrations.md); a test fails while the migrated schema and these classes differ.
+
 Timestamps are stored in UTC and always come back timezone-aware, whatever the dialect
 (SQLite has no timezone type; PostgreSQL returns the session's zone).
 """
@@ -24,13 +27,21 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["SCHEMA_VERSION", "STEP_KEY_COLUMNS", "Base", "MetaRow", "RunRow", "StepRow"]
-
-#: Bumped whenever a table changes; a database with another version is refused on open.
-SCHEMA_VERSION = 1
+__all__ = [
+    "AGENT_RUN_KEY_COLUMNS",
+    "STEP_KEY_COLUMNS",
+    "AgentRunRow",
+    "Base",
+    "MetaRow",
+    "RunRow",
+    "StepRow",
+]
 
 #: The columns of the unique step key, in :class:`~rolecast.storage.records.StepKey` order.
 STEP_KEY_COLUMNS = ("fingerprint", "role", "prompt_version", "case_hash", "step_index")
+
+#: The columns of the unique end-to-end run key (coalition identity, case content).
+AGENT_RUN_KEY_COLUMNS = ("coalition_key", "case_hash")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -63,13 +74,19 @@ class Base(DeclarativeBase):
         datetime: UTCDateTime(),
         dict[str, Any]: _JSON,
         dict[str, float]: _JSON,
+        dict[str, str]: _JSON,
+        list[Any]: _JSON,
         float: Double(),
         str: String(),
     }
 
 
 class MetaRow(Base):
-    """Key/value facts about the database itself (the schema version)."""
+    """Key/value facts about the database itself.
+
+    ``schema_version`` is 1 in databases of rolecast 0.1 (before Alembic) and 2 once
+    migrated; the Alembic version table is what rolecast reads from then on.
+    """
 
     __tablename__ = "meta"
 
@@ -119,4 +136,38 @@ class StepRow(Base):
     tokens_out: Mapped[int]
     latency_s: Mapped[float]
     source: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class AgentRunRow(Base):
+    """One end-to-end agent run of a coalition on a held-out case (``rolecast verify``).
+
+    Unique on (coalition key, case content hash) like a step on its step key: a stored run
+    is never generated again. An infrastructure fault is never stored here.
+    """
+
+    __tablename__ = "agent_runs"
+    __table_args__ = (
+        UniqueConstraint(*AGENT_RUN_KEY_COLUMNS, name="uq_agent_runs_key"),
+        Index("ix_agent_runs_case", "case_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    coalition_key: Mapped[str] = mapped_column(String(64))
+    case_hash: Mapped[str] = mapped_column(String(64))
+    case_id: Mapped[str]
+    assignment: Mapped[dict[str, str]]
+    fingerprints: Mapped[dict[str, str]]
+    prompt_versions: Mapped[dict[str, str]]
+    success: Mapped[bool]
+    verdict: Mapped[dict[str, Any]]
+    judge_version: Mapped[str] = mapped_column(String(64))
+    answer: Mapped[str] = mapped_column(Text)
+    calls: Mapped[list[Any]]
+    stopped: Mapped[str] = mapped_column(Text)
+    n_steps: Mapped[int]
+    tokens_in: Mapped[int]
+    tokens_out: Mapped[int]
+    latency_s: Mapped[float]
+    tools: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime]

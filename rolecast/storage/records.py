@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-__all__ = ["RunRecord", "StepKey", "StepRecord"]
+__all__ = ["AgentRunRecord", "RunRecord", "StepKey", "StepRecord"]
 
 
 @dataclass(frozen=True)
@@ -63,3 +63,34 @@ class RunRecord:
     n_generated: int
     n_reused: int
     config: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AgentRunRecord:
+    """One end-to-end agent run of a coalition on one case, judged against the gold.
+
+    Keyed like steps: ``coalition_key`` hashes, per role, the candidate's fingerprint and
+    the prompt version (plus the pipeline, tool set and step limit), and ``case_hash`` is
+    the case's content hash; the pair is unique, so a stored run is never generated again.
+    ``calls`` and ``answer`` keep what the agent did, so the run can be judged again when
+    the judge changes (``judge_version``) without running the models again.
+    """
+
+    coalition_key: str
+    case_hash: str
+    case_id: str
+    assignment: dict[str, str]
+    fingerprints: dict[str, str]
+    prompt_versions: dict[str, str]
+    success: bool
+    verdict: dict[str, Any] = field(default_factory=dict)
+    judge_version: str = ""
+    answer: str = ""
+    calls: list[Any] = field(default_factory=list)
+    stopped: str = ""
+    n_steps: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    latency_s: float = 0.0
+    tools: str = "builtin"
+    created_at: datetime | None = None

@@ -7,6 +7,8 @@ Contract:
 * Reads and writes return frozen records (:class:`StepRecord`, :class:`RunRecord`),
   never ORM objects, and every driver error becomes a one-line :class:`StorageError`
   whose message never contains the URL's password.
+* End-to-end agent runs (``rolecast verify``) follow the same rules, unique on
+  (coalition key, case hash); see :class:`~rolecast.storage._agent_runs.AgentRunsMixin`.
 * Several stores (threads or processes) may share one database: SQLite runs in WAL mode
   with a busy timeout so a reader does not fail while another store writes. One
   instance is meant for one thread.
@@ -20,6 +22,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
 
+from alembic.util import CommandError
 from sqlalchemy import ColumnElement, Engine, create_engine, delete, event, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
@@ -27,7 +30,10 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQL
 from sqlalchemy.orm import Session, sessionmaker
 
 from rolecast.errors import StorageError
-from rolecast.storage._orm import SCHEMA_VERSION, STEP_KEY_COLUMNS, Base, MetaRow, RunRow, StepRow
+from rolecast.storage._agent_runs import AgentRunsMixin
+from rolecast.storage._bulk import BulkResult, bulk_import
+from rolecast.storage._migrate import migrate
+from rolecast.storage._orm import STEP_KEY_COLUMNS, RunRow, StepRow
 from rolecast.storage._url import (
     DB_HINT,
     default_db_path,
@@ -51,16 +57,16 @@ _VALUE_COLUMNS = tuple(
 )
 
 
-class ProfileStore:
+class ProfileStore(AgentRunsMixin):
     """Scored steps and runs, in any database SQLAlchemy reaches (tested: SQLite, PostgreSQL).
 
     Args:
         url: A SQLAlchemy URL, usually from :func:`resolve_db_url`. The tables are created
-            on first open.
+            on first open and migrated to this rolecast's schema (Alembic, in place).
 
     Raises:
         StorageError: The database cannot be opened (bad URL, unreachable server, wrong
-            password, unwritable path) or has another schema version.
+            password, unwritable path) or was written by a newer rolecast.
     """
 
     def __init__(self, url: str) -> None:
@@ -175,6 +181,24 @@ class ProfileStore:
                 self._upsert(session, list(by_key.values()))
         return len(by_key)
 
+    def import_steps(
+        self,
+        rows: Iterable[tuple[int, StepRecord]],
+        *,
+        label: str,
+        config: dict[str, Any],
+        chunk_size: int = 5000,
+    ) -> BulkResult:
+        """Store ``(line, step)`` rows and their run in one transaction, in bounded memory.
+
+        Rows are staged in chunks; a step key repeated in ``rows`` keeps its first line
+        (the others are counted in the result); stored steps with the same key are
+        replaced. Nothing is written unless every row was read: an exception raised
+        while iterating ``rows`` (a bad file, a failed check) rolls everything back.
+        """
+        with self._guard("import steps"), self._engine.begin() as connection:
+            return bulk_import(connection, rows, label=label, config=config, chunk_size=chunk_size)
+
     def existing_keys(
         self, fingerprint: str, role: str, prompt_version: str
     ) -> set[tuple[str, int]]:
@@ -264,22 +288,14 @@ class ProfileStore:
         return engine
 
     def _init_schema(self) -> None:
+        """Create or migrate the tables to this rolecast's head revision (Alembic)."""
         with self._guard("open database"):
-            Base.metadata.create_all(self._engine)
             try:
-                with self._sessions.begin() as session:
-                    if session.get(MetaRow, "schema_version") is None:
-                        session.add(MetaRow(key="schema_version", value=str(SCHEMA_VERSION)))
-            except IntegrityError:  # another store created it at the same moment
-                pass
-            with self._sessions.begin() as session:
-                version = session.get_one(MetaRow, "schema_version").value
-        if version != str(SCHEMA_VERSION):
-            raise StorageError(
-                f"database {self._display} has schema version {version}, this rolecast "
-                f"reads version {SCHEMA_VERSION}; install the matching rolecast or {DB_HINT} "
-                f"to another database"
-            )
+                migrate(self._engine, self._display)
+            except CommandError as exc:
+                raise StorageError(
+                    f"cannot migrate database {self._display}: {exc}; {DB_HINT} to another database"
+                ) from None
 
     def _upsert(self, session: Session, values: list[dict[str, Any]]) -> None:
         """Insert rows, replacing any stored row with the same step key."""

@@ -16,7 +16,14 @@ from rolecast.suite._single import NO_TOOL, SINGLE
 from rolecast.suite.tools import tool_definitions
 from rolecast.types import ToolCase
 
-__all__ = ["HOLDOUT_EVERY", "KINDS", "NO_TOOL_ANSWER", "build_suite", "default_subset"]
+__all__ = [
+    "HOLDOUT_EVERY",
+    "KINDS",
+    "NO_TOOL_ANSWER",
+    "balanced_subset",
+    "build_suite",
+    "default_subset",
+]
 
 KINDS = ("single", "multi-step", "no-tool")
 """Every case carries exactly one of these tags, first."""
@@ -90,7 +97,17 @@ def default_subset(cases: Sequence[ToolCase], n: int) -> list[ToolCase]:
     """
     if n < 0:
         raise ValueError(f"subset size must be at least 0, not {n}")
-    profile = [case for case in cases if case.split == "profile"]
-    flat = [case for members in _strata(profile).values() for case in _by_domain(members)]
+    return balanced_subset([case for case in cases if case.split == "profile"], n)
+
+
+def balanced_subset(cases: Sequence[ToolCase], n: int) -> list[ToolCase]:
+    """``n`` of ``cases`` balanced over the strata and tool domains, in the given order.
+
+    The same round-robin as :func:`default_subset`, for any split (``rolecast verify``
+    takes its held-out cases with it). All of them if ``n`` is larger.
+    """
+    if n < 0:
+        raise ValueError(f"subset size must be at least 0, not {n}")
+    flat = [case for members in _strata(cases).values() for case in _by_domain(members)]
     chosen = {case.id for case in _interleave(flat, _stratum)[:n]}
-    return [case for case in profile if case.id in chosen]
+    return [case for case in cases if case.id in chosen]

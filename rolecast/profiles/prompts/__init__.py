@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -16,7 +17,9 @@ __all__ = ["PromptTemplate", "load_template"]
 class PromptTemplate:
     """A chat prompt with ``### system`` and ``### user`` sections and ``{field}`` slots.
 
-    A last ``### assistant`` section is a prefill: the start of the model's reply, which the
+    An empty ``### dialogue`` section marks where the earlier turns of a dialogue go, as
+    messages of their own (so the model's chat template renders them as turns). A last
+    ``### assistant`` section is a prefill: the start of the model's reply, which the
     backend opens the reply with and the model continues (see
     :mod:`rolecast.backends.chat_templates`); the output is the continuation.
     """
@@ -29,13 +32,32 @@ class PromptTemplate:
         """``<name>-<sha256[:10]>`` of the file: editing the prompt invalidates its cache."""
         return f"{self.name}-{hashlib.sha256(self.text.encode()).hexdigest()[:10]}"
 
-    def render(self, **fields: object) -> tuple[Message, ...]:
-        """Fill the slots and split the sections into chat messages."""
-        messages = []
+    def render(self, dialogue: Sequence[Message] = (), **fields: object) -> tuple[Message, ...]:
+        """Fill the slots, split the sections into messages, put ``dialogue`` in its place.
+
+        Adjacent messages of the same role are joined (a dialogue that ends with a user
+        turn, before the template's user section), so user and assistant alternate as
+        strict chat templates (Gemma's) require.
+        """
+        messages: list[Message] = []
         for block in self.text.split("### ")[1:]:
             role, _, body = block.partition("\n")
-            messages.append(Message(role=role.strip(), content=body.strip().format(**fields)))
-        return tuple(messages)
+            role = role.strip()
+            if role == "dialogue":
+                messages.extend(dialogue)
+            else:
+                messages.append(Message(role=role, content=body.strip().format(**fields)))
+        return tuple(_join_adjacent(messages))
+
+
+def _join_adjacent(messages: Sequence[Message]) -> list[Message]:
+    joined: list[Message] = []
+    for message in messages:
+        if joined and joined[-1].role == message.role and message.role != "system":
+            last = joined.pop()
+            message = Message(message.role, f"{last.content}\n\n{message.content}")
+        joined.append(message)
+    return joined
 
 
 @cache
