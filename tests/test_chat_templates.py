@@ -88,3 +88,19 @@ def test_the_responder_prompt_begins_the_answer():
     messages = load_template("responder").render(history="(none yet)", instruction="Hi?")
     assert [m.role for m in messages] == ["system", "user", "assistant"]
     assert messages[-1].content == "Answer:"
+
+
+def test_an_http_server_gets_the_prefill_at_the_end_of_the_user_turn():
+    """Chat-completions servers do not continue a trailing assistant message portably."""
+    from rolecast.backends import ChatRequest
+    from rolecast.backends.http import build_payload
+    from rolecast.types import Candidate
+
+    candidate = Candidate(name="m", backend="http", model="m", base_url="http://127.0.0.1:1")
+    payload = build_payload(candidate, ChatRequest(messages=PREFILLED))
+    assert payload["messages"] == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Hi?\n\nAnswer:"},
+    ]
+    plain = build_payload(candidate, ChatRequest(messages=MESSAGES))
+    assert [m["content"] for m in plain["messages"]] == ["Be brief.", "Hi?"]
