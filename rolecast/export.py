@@ -52,12 +52,22 @@ class RoleAssignment(StrictModel):
 
 
 class Placement(StrictModel):
-    """Where a model is served: which GPU, how much memory, how to start it."""
+    """Where a model is served: which GPU(s), how much memory, how to start it.
+
+    A model larger than one GPU is split over several equal GPUs with tensor parallelism
+    (``tensor_parallel_size`` = the number of ``gpus``); ``memory_fraction`` is its share
+    of each of them (vLLM's ``--gpu-memory-utilization``), and the shares on one GPU sum
+    to at most 0.9 (:mod:`rolecast.allocator.placement`).
+    """
 
     candidate: str
-    gpu: int = Field(ge=0)
-    memory_gb: float = Field(ge=0)
+    gpu: int = Field(ge=0, description="The (first) GPU the model is served on.")
+    gpus: list[int] = Field(
+        default_factory=list, description="Every GPU the model is served on (tensor parallel)."
+    )
+    memory_gb: float = Field(ge=0, description="The model's serving memory in GB (all GPUs).")
     memory_fraction: float | None = Field(default=None, ge=0, le=1)
+    tensor_parallel_size: int = Field(default=1, ge=1)
     serve_command: str | None = None
 
 
@@ -67,8 +77,14 @@ class Interval(StrictModel):
     mean: float
     low: float
     high: float
-    n: int
+    n: int = Field(ge=0)
     method: str
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Interval:
+        if self.low > self.high:
+            raise ValueError(f"an interval needs low <= high, not {self.low} > {self.high}")
+        return self
 
 
 class Tie(StrictModel):
@@ -162,7 +178,48 @@ class CoalitionConfig(StrictModel):
                     f"role {role!r} names candidate {assignment.candidate!r}, "
                     f"which is not under 'candidates'"
                 )
+        self._check_references()
         return self
+
+    def _check_references(self) -> None:
+        """Every name the file uses points at something the file defines, exactly once."""
+        playing = {assignment.candidate for assignment in self.roles.values()}
+        idle = sorted(set(self.candidates) - playing)
+        if idle:
+            raise ValueError(
+                f"candidates {idle} play no role; remove them or assign them under 'roles'"
+            )
+        placed = [entry.candidate for entry in self.placement]
+        for name in placed:
+            if name not in self.candidates:
+                raise ValueError(
+                    f"placement names candidate {name!r}, which is not under 'candidates'"
+                )
+        twice = sorted({name for name in placed if placed.count(name) > 1})
+        if twice:
+            raise ValueError(f"placement lists {twice} more than once; one entry per model")
+        unplaced = sorted(playing - set(placed))
+        if unplaced:
+            raise ValueError(f"candidates {unplaced} play a role but have no 'placement' entry")
+        for role, profile in self.expected.roles.items():
+            if role not in self.roles:
+                raise ValueError(f"expected.roles has {role!r}, which the pipeline does not name")
+            if profile.candidate != self.roles[role].candidate:
+                raise ValueError(
+                    f"expected.roles.{role} describes candidate {profile.candidate!r}, but "
+                    f"the role is played by {self.roles[role].candidate!r}"
+                )
+        for tie in self.expected.tied_with:
+            if set(tie.roles) != set(self.pipeline):
+                raise ValueError(
+                    f"expected.tied_with has a coalition of roles {sorted(tie.roles)}, not "
+                    f"the pipeline's {sorted(self.pipeline)}"
+                )
+        unknown = sorted(set(self.provenance.fingerprints) - set(self.candidates))
+        if unknown:
+            raise ValueError(
+                f"provenance.fingerprints names {unknown}, which are not under 'candidates'"
+            )
 
     def placed_candidate(self, name: str) -> Candidate:
         """Candidate ``name`` as its placement runs it (an in-process engine's memory share).
@@ -182,10 +239,20 @@ class CoalitionConfig(StrictModel):
 
 
 def _serve_command(
-    candidate: Candidate, memory_fraction: float | None, port: int = 8000
+    candidate: Candidate,
+    memory_fraction: float | None,
+    port: int = 8000,
+    gpus: tuple[int, ...] = (),
+    tensor_parallel_size: int = 1,
 ) -> str | None:
     """How to start the model (the backend's serve command), or None: nothing to start."""
-    command = serve_command(candidate, port=port, memory_fraction=memory_fraction)
+    command = serve_command(
+        candidate,
+        port=port,
+        gpus=gpus,
+        tensor_parallel_size=tensor_parallel_size,
+        memory_fraction=memory_fraction,
+    )
     return command.shell() if command is not None else None
 
 
@@ -203,23 +270,40 @@ def build_coalition_config(
     study: str | None,
     tools: ToolsSpec | None = None,
 ) -> CoalitionConfig:
-    """Assemble the config for ``chosen``; every distinct model is placed on GPU 0.
+    """Assemble the config for ``chosen``, its models placed on the budget's GPUs.
+
+    With ``budget.gpus`` each model gets its GPU(s) from the exact packing
+    (:meth:`ProfileMatrix.placement`); without, the models share GPU 0 of
+    ``budget.gpu_memory_gb`` (no fraction when there is no memory budget either).
 
     ``tools`` are the project's (None when it names none: the built-in tools, or unknown
     for a coalition whose numbers were imported).
     """
     names = list(dict.fromkeys(chosen.assignment.values()))
+    placed = {p.model: p for p in matrix.placement(chosen.assignment, budget) or []}
     placement = []
     for index, name in enumerate(names):
-        memory = matrix.memory(name).total_gb
-        fraction = memory / budget.gpu_memory_gb if budget.gpu_memory_gb else None
+        where = placed.get(name)
+        gpus = where.gpus if where is not None else (0,)
+        tp = where.tensor_parallel_size if where is not None else 1
+        fraction = where.fraction if where is not None else None
+        if not budget.gpus and not budget.gpu_memory_gb:
+            fraction = None  # no GPU size known: let the server choose
         placement.append(
             Placement(
                 candidate=name,
-                gpu=0,
-                memory_gb=round(memory, 4),
+                gpu=gpus[0],
+                gpus=list(gpus),
+                memory_gb=round(matrix.memory(name).total_gb, 4),
                 memory_fraction=round(min(fraction, 1.0), 4) if fraction is not None else None,
-                serve_command=_serve_command(matrix.candidates[name], fraction, 8000 + index),
+                tensor_parallel_size=tp,
+                serve_command=_serve_command(  # GPU ids only when the budget lists GPUs
+                    matrix.candidates[name],
+                    fraction,
+                    8000 + index,
+                    tuple(gpus) if budget.gpus else (),
+                    tp,
+                ),
             )
         )
     accuracy = chosen.accuracy

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import Console
 from rich.markup import escape
 
 from rolecast.cli._common import (
@@ -22,6 +23,9 @@ from rolecast.cli._common import (
 
 if TYPE_CHECKING:
     from rolecast.profiles.loaders import LoadResult
+
+#: Messages beside a report written to stdout (``wrote plots/heatmap.png``).
+err_console = Console(stderr=True)
 
 
 def profile(
@@ -144,6 +148,7 @@ def show(
 
     with open_store(db) as store:
         if runs:
+            store.reap_stale_runs()  # a run whose process died is interrupted, not running
             table = Table(title=f"Profiling runs in {store.url}", title_justify="left")
             for column in ("run", "label", "started", "status", "generated", "reused"):
                 table.add_column(column)
@@ -207,7 +212,14 @@ def report(
     config: ConfigOption = None,
     db: DbOption = None,
     subset: SubsetOption = None,
-    fmt: Annotated[str, typer.Option("--format", help="table | markdown | json")] = "table",
+    fmt: Annotated[str, typer.Option("--format", help="table | markdown | json | html")] = "table",
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the json or html report here, not stdout."),
+    ] = None,
+    plots: Annotated[
+        Path | None, typer.Option("--plots", help="Write the figures as PNG files into a folder.")
+    ] = None,
     calibration_png: Annotated[
         Path | None,
         typer.Option("--calibration-png", help="Write the calibration reliability diagram here."),
@@ -217,50 +229,89 @@ def report(
 
     With stored end-to-end runs (`rolecast verify`), the surrogates' calibration follows:
     predicted vs measured per coalition and per predicted-probability bin, MAE, bias and
-    Spearman with intervals. JSON: ``{"rows": [...], "calibration": {...} | null}``.
+    Spearman with intervals. ``--format html`` is one self-contained page (heat map,
+    Pareto front, calibration, per-role tables); ``--format json`` is the same data
+    (``{"rows": [...], "calibration": {...} | null, "heatmap": ..., "coalitions": ...}``).
     """
     from rolecast.errors import ConfigError
     from rolecast.project import load_project
-    from rolecast.report import build_report, render_markdown, to_json, with_unmeasured
-    from rolecast.verify.calibration import render_markdown as calibration_markdown
-    from rolecast.verify.flow import project_calibration
+    from rolecast.report import build_report
+    from rolecast.reporting.hooks import calibration_for
     from rolecast.workflow import make_matrix, select_cases
 
-    if fmt not in ("table", "markdown", "json"):
-        raise ConfigError(f"--format {fmt!r}: choose table, markdown or json")
+    if fmt not in ("table", "markdown", "json", "html"):
+        raise ConfigError(f"--format {fmt!r}: choose table, markdown, json or html")
+    if output is not None and fmt not in ("json", "html"):
+        raise ConfigError("--output is for --format json or html; redirect the others")
     project, _ = load_project(config)
     selection = select_cases(project, subset)
+    full = fmt in ("json", "html") or plots is not None  # the search and the figures too
+    figures = fmt == "html" or plots is not None or calibration_png is not None
     with open_store(db) as store:
         matrix, fingerprints = make_matrix(store, project, selection.profile)
-        calibration = project_calibration(store, project, matrix, fingerprints)
+        calibration = calibration_for(store, project, matrix, fingerprints, png=figures)
     if calibration_png is not None:
-        if calibration is None:
+        if calibration is None or calibration.png is None:
             raise ConfigError(
                 "--calibration-png: the store has no end-to-end run of this project's "
                 "coalitions; run `rolecast verify` first"
             )
-        from rolecast.verify.plot import write_calibration_png
-
-        write_calibration_png(calibration, calibration_png)
-    rows = build_report(matrix)
-    if fmt == "json":
-        data = {
-            "rows": json.loads(to_json(rows)),
-            "calibration": None if calibration is None else calibration.to_dict(),
-        }
-        print(json.dumps(data, indent=2))
+        _write(calibration_png, calibration.png)
+    if not full:
+        _print_rows(fmt, build_report(matrix), list(matrix.candidates))
+        if calibration is not None and calibration.markdown:
+            if fmt == "markdown":
+                print("\n" + calibration.markdown)
+            else:
+                console.print(escape(calibration.markdown), highlight=False)
         return
+    from rolecast.reporting import build_report_data, render_html, render_plots, write_plots
+
+    data = build_report_data(matrix, project.budget, calibration=calibration)
+    pngs = render_plots(data) if figures else {}
+    if plots is not None:
+        for path in write_plots(pngs, plots):
+            err_console.print(f"wrote {escape(str(path))}", highlight=False)
+    if fmt == "json":
+        _emit(json.dumps(data.to_dict(), indent=2, ensure_ascii=False), output)
+    elif fmt == "html":
+        _emit(render_html(data, pngs), output)
+    else:
+        _print_rows(fmt, data.rows, data.candidates)
+
+
+def _write(path: Path, content: bytes) -> None:
+    """Write a file the user named; a failure is one line."""
+    from rolecast.errors import ConfigError
+
+    try:
+        path.write_bytes(content)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    err_console.print(f"wrote {escape(str(path))}", highlight=False)
+
+
+def _emit(text: str, output: Path | None) -> None:
+    """Print ``text`` or write it to ``output``."""
+    if output is None:
+        print(text)
+    else:
+        _write(output, (text + "\n").encode("utf-8"))
+
+
+def _print_rows(fmt: str, rows: list, candidates: list[str]) -> None:
+    """The rows as markdown or a rich table."""
+    from rolecast.report import render_markdown, with_unmeasured
+
     if fmt == "markdown":
-        print(render_markdown(rows, list(matrix.candidates)))
-        if calibration is not None:
-            print("\n" + calibration_markdown(calibration))
+        print(render_markdown(rows, candidates))
         return
     from rich.table import Table
 
     table = Table(title="candidate × role × metric, 95% intervals", title_justify="left")
     for column in ("role", "metric", "candidate", "mean [95% CI]", "n", "method", "rank"):
         table.add_column(column)
-    for role, metric, name, r in with_unmeasured(rows, list(matrix.candidates)):
+    for role, metric, name, r in with_unmeasured(rows, candidates):
         if r is None:  # a metric this candidate has no measurement of
             table.add_row(role, metric, name, NO_VALUE, "0", "", "")
             continue
@@ -275,7 +326,3 @@ def report(
             {"best": "best", "tie": "≈ tie"}.get(r.rank, ""),
         )
     console.print(table)
-    if calibration is not None:
-        console.print(escape(calibration_markdown(calibration)), highlight=False)
-    if calibration_png is not None:
-        console.print(f"wrote {escape(str(calibration_png))}")

@@ -34,6 +34,19 @@ SurrogateOption = Annotated[
         "default: the project's (irt).",
     ),
 ]
+GpusOption = Annotated[
+    str | None,
+    typer.Option(
+        "--gpus",
+        help="The GPUs to place the models on, in GB: 2x80 (two 80 GB GPUs) or 80,40.",
+    ),
+]
+FormatOption = Annotated[
+    str, typer.Option("--format", help="table (for people) or json (rolecast schema search).")
+]
+ProgressOption = Annotated[bool, typer.Option(help="Show progress bars.")]
+PARETO_ROWS = 20
+"""Pareto-front rows the table shows; --format json lists them all."""
 StudyOption = Annotated[
     str | None,
     typer.Option(
@@ -53,6 +66,7 @@ def run_search(
     show=True,
     progress=True,
     surrogate=None,
+    gpus=None,
 ):
     """Load, search, print; returns (result, matrix, project, store, fingerprints)."""
     from rolecast.allocator.surrogate import SURROGATES
@@ -60,17 +74,22 @@ def run_search(
     from rolecast.errors import ConfigError
     from rolecast.project import load_project
     from rolecast.search import search, study_storage
-    from rolecast.types import Budget
+    from rolecast.types import Budget, parse_gpus
     from rolecast.workflow import make_matrix, select_cases
 
     if surrogate is not None and surrogate not in SURROGATES:  # before any store is opened
         raise ConfigError(f"--surrogate {surrogate!r}: choose one of {', '.join(SURROGATES)}")
     project, _ = load_project(config)
-    overrides = {
+    overrides: dict[str, object] = {
         k: v
         for k, v in (("gpu_memory_gb", gpu_memory_gb), ("cost_per_1k_tasks", cost_per_1k))
         if v is not None
     }
+    if gpus is not None:
+        try:
+            overrides["gpus"] = parse_gpus(gpus)
+        except ValueError as exc:
+            raise ConfigError(f"--gpus: {exc}") from None
     if overrides:
         budget = parse_model(Budget, {**project.budget.model_dump(), **overrides}, "budget")
         project = project.model_copy(update={"budget": budget})
@@ -98,11 +117,28 @@ def run_search(
                 result.ranked, f"Top {len(result.ranked)} by predicted accuracy", result.ties
             )
         )
-        console.print(coalition_table(result.pareto, "Pareto front (accuracy ↑, cost ↓, memory ↓)"))
+        shown = result.pareto[:PARETO_ROWS]
+        title = f"Pareto front (accuracy ↑, cost ↓, memory ↓): {len(result.pareto)} coalition(s)"
+        if len(shown) < len(result.pareto):
+            title += f", the {len(shown)} most accurate shown (--format json lists all)"
+        console.print(coalition_table(shown, title))
         best = result.best
         console.print(
             f"[bold green]chosen:[/bold green] {escape(best.label)}  accuracy {best.accuracy}"
         )
+        placed = result.placements.get(best.label)
+        if placed and (project.budget.gpus or project.budget.gpu_memory_gb):
+            where = ", ".join(
+                f"{p.model} on GPU {'+'.join(map(str, p.gpus))} ({p.fraction:.2f} each"
+                + (
+                    f", tensor parallel {p.tensor_parallel_size}"
+                    if p.tensor_parallel_size > 1
+                    else ""
+                )
+                + ")"
+                for p in placed
+            )
+            console.print(f"placement: {escape(where)}")
         if result.ties:
             console.print(
                 f"[yellow]tie:[/yellow] {len(result.ties)} other coalition(s) are within noise of "
@@ -121,9 +157,28 @@ def search_command(
     top: TopOption = 10,
     study_db: StudyOption = None,
     surrogate: SurrogateOption = None,
+    gpus: GpusOption = None,
+    output: FormatOption = "table",
+    progress: ProgressOption = True,
 ) -> None:
-    """Find the most accurate coalition within the budget; print ranking, ties, Pareto front."""
-    _, _, _, store, _ = run_search(
-        config, db, subset, gpu_memory_gb, cost_per_1k, top, study_db, surrogate=surrogate
-    )
+    """Find the most accurate coalition within the budget; print ranking, ties, Pareto front.
+
+    The result is exact (proven by branch and bound, not sampled); ``--format json``
+    prints it as one JSON document (``rolecast schema search``).
+    """
+    from rolecast.errors import ConfigError
+
+    if output not in ("table", "json"):
+        raise ConfigError(f"--format {output!r}: choose table or json")
+    as_json = output == "json"
+    result, _, project, store, _ = run_search(
+        config, db, subset, gpu_memory_gb, cost_per_1k, top, study_db,
+        show=not as_json, progress=progress and not as_json, surrogate=surrogate, gpus=gpus,
+    )  # fmt: skip
+    if as_json:
+        import sys
+
+        from rolecast.search import search_report
+
+        sys.stdout.write(search_report(result, project.budget).model_dump_json(indent=2) + "\n")
     store.close()

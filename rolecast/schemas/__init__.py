@@ -1,4 +1,4 @@
-"""Published JSON Schemas: the case format, the coalition config, the project file."""
+"""Published JSON Schemas: case format, coalition config, project file, search result."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from rolecast.errors import ConfigError
 
 __all__ = ["SCHEMAS", "json_schema"]
 
-SCHEMAS = ("case", "coalition", "project")
+SCHEMAS = ("case", "coalition", "project", "search")
 
 
 def json_schema(which: str) -> dict[str, Any]:
@@ -28,6 +28,10 @@ def json_schema(which: str) -> dict[str, Any]:
         from rolecast.project import ProjectConfig
 
         model = ProjectConfig
+    elif which == "search":
+        from rolecast.search.report import SearchReport
+
+        model = SearchReport
     else:
         raise ConfigError(f"unknown schema {which!r}; choose one of {', '.join(SCHEMAS)}")
     schema = model.model_json_schema()

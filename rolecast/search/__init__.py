@@ -1,5 +1,22 @@
-"""Search of the role -> candidate assignment (Optuna)."""
+"""Exact search of the role -> candidate assignment, recorded in an Optuna study."""
 
-from rolecast.search.optimize import SearchResult, pareto_front, search, study_storage
+from rolecast.search.optimize import (
+    SearchResult,
+    pareto_front,
+    record_study,
+    search,
+    study_key,
+    study_storage,
+)
+from rolecast.search.report import SearchReport, search_report
 
-__all__ = ["SearchResult", "pareto_front", "search", "study_storage"]
+__all__ = [
+    "SearchReport",
+    "SearchResult",
+    "pareto_front",
+    "record_study",
+    "search",
+    "search_report",
+    "study_key",
+    "study_storage",
+]

@@ -69,7 +69,7 @@ class Found:
 
 def _q(value: float) -> float:
     """``value`` in units of 1e-9, rounded: sums formed in another order compare equal."""
-    return float(np.round(value * 1e9))
+    return float(round(float(value) * 1e9))
 
 
 def _qa(values: np.ndarray) -> np.ndarray:
@@ -136,6 +136,12 @@ class _Mode:
     """
 
     def prune(self, acc: float, credit: float, cost: float, memory: float) -> bool:
+        raise NotImplementedError
+
+    def prune_many(
+        self, acc: np.ndarray, credit: np.ndarray, cost: np.ndarray, memory: np.ndarray
+    ) -> np.ndarray:
+        """:meth:`prune` of many bounds at once."""
         raise NotImplementedError
 
     def leaf(self, block: _Block) -> None:
@@ -293,6 +299,34 @@ class _BranchAndBound:
               admissible_a: np.ndarray, admissible_b: np.ndarray) -> None:  # fmt: skip
         a, b = self.roles - 2, self.roles - 1
         ia, ib = np.flatnonzero(admissible_a), np.flatnonzero(admissible_b)
+        # rows (role a) and columns (role b) whose every coalition the mode rules out
+        for _ in range(2):
+            rows_a = self.scores[a][ia] * prefix
+            keep_a = ~self.mode.prune_many(
+                rows_a @ self.scores[b][ib].max(axis=0) / self.n_cases,
+                _qa(credit + self.credit[a][ia] + float(self.credit[b][ib].max())),
+                _qa(cost + self.cost[a][ia] + float(self.cost[b][ib].min())),
+                _qa(
+                    memory + np.where(used[self.model[a][ia]], 0.0, self.memory[self.model[a][ia]])
+                ),
+            )
+            ia = ia[keep_a]
+            if not ia.size:
+                return
+            rows_b = self.scores[b][ib] * prefix
+            keep_b = ~self.mode.prune_many(
+                rows_b @ self.scores[a][ia].max(axis=0) / self.n_cases,
+                _qa(credit + float(self.credit[a][ia].max()) + self.credit[b][ib]),
+                _qa(cost + float(self.cost[a][ia].min()) + self.cost[b][ib]),
+                _qa(
+                    memory + np.where(used[self.model[b][ib]], 0.0, self.memory[self.model[b][ib]])
+                ),
+            )
+            ib = ib[keep_b]
+            if not ib.size:
+                return
+            if keep_a.all() and keep_b.all():
+                break
         accuracy = (self.scores[a][ia] * prefix) @ self.scores[b][ib].T / self.n_cases
         self.n_scored += accuracy.size
         total_cost = (cost + self.cost[a][ia])[:, None] + self.cost[b][ib][None, :]
@@ -351,6 +385,21 @@ class _TopK(_Mode):
                 return bound > limit
         return False
 
+    def prune_many(
+        self, acc: np.ndarray, credit: np.ndarray, cost: np.ndarray, memory: np.ndarray
+    ) -> np.ndarray:
+        t = self.threshold
+        out = np.zeros(acc.shape, dtype=bool)
+        if t is None:
+            return out
+        low = -acc - self.tol
+        out |= low > t[0]
+        undecided = low == t[0]
+        for bound, limit in zip((-credit, cost, memory), t[1:4], strict=True):
+            out |= undecided & (bound > limit)
+            undecided &= bound == limit
+        return out
+
     def leaf(self, block: _Block) -> None:
         prefix = np.array(block.prefix, dtype=float)
         columns = [-block.accuracy, -block.qcredit, block.qcost, block.qmemory]
@@ -394,6 +443,7 @@ class _Front(_Mode):
         self.tol = tol
         self.fits = fits
         self.found: list[Found] = []
+        self._cache: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.choices: set[Choice] = set()
         self.acc = np.empty(0)
         self.cost = np.empty(0)
@@ -409,18 +459,49 @@ class _Front(_Mode):
     def prune(self, acc: float, credit: float, cost: float, memory: float) -> bool:
         if not self.found:
             return False
-        high = acc + self.tol
-        weak = (self.acc >= high) & (self.cost <= cost) & (self.memory <= memory)
-        strict = (self.acc > high) | (self.cost < cost) | (self.memory < memory)
-        return bool(np.any(weak & strict))
+        return bool(
+            self._dominated(np.array([acc + self.tol]), np.array([cost]), np.array([memory]))[0]
+        )
+
+    def prune_many(
+        self, acc: np.ndarray, credit: np.ndarray, cost: np.ndarray, memory: np.ndarray
+    ) -> np.ndarray:
+        if not self.found:
+            return np.zeros(acc.shape, dtype=bool)
+        return self._dominated(acc + self.tol, cost, memory)
+
+    def _table(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The front as a staircase, for dominance queries in O(log F) per point.
+
+        Returns accuracies ascending, costs ascending, and ``table[g, 1 + k]``: the least
+        memory among the ``g`` most accurate points whose cost is at most the ``k``-th
+        cost (column 0: no cost qualifies).
+        """
+        if self._cache is None:
+            order = np.argsort(-self.acc, kind="stable")
+            acc, cost, memory = self.acc[order], self.cost[order], self.memory[order]
+            costs = np.unique(cost)
+            table = np.full((len(acc) + 1, len(costs) + 1), np.inf)
+            reach = np.where(cost[:, None] <= costs[None, :], memory[:, None], np.inf)
+            table[1:, 1:] = np.minimum.accumulate(reach, axis=0)
+            self._cache = (acc[::-1].copy(), costs, table)
+        return self._cache
 
     def _dominated(self, acc: np.ndarray, cost: np.ndarray, memory: np.ndarray) -> np.ndarray:
-        """Which points some front point dominates."""
-        out = np.zeros(acc.shape, dtype=bool)
-        for fa, fc, fm in zip(self.acc, self.cost, self.memory, strict=True):
-            out |= ((fa >= acc) & (fc <= cost) & (fm <= memory)
-                    & ((fa > acc) | (fc < cost) | (fm < memory)))  # fmt: skip
-        return out
+        """Which points some front point dominates (no worse on all three, better on one)."""
+        if not self.found:
+            return np.zeros(acc.shape, dtype=bool)
+        ascending, costs, table = self._table()
+        n = len(ascending)
+        at_least = n - np.searchsorted(ascending, acc, side="left")  # points with acc >= a
+        above = n - np.searchsorted(ascending, acc, side="right")  # points with acc > a
+        cost_le = np.searchsorted(costs, cost, side="right")  # column of the costs <= c
+        cost_lt = np.searchsorted(costs, cost, side="left")  # column of the costs < c
+        return (
+            (table[above, cost_le] <= memory)
+            | (table[at_least, cost_lt] <= memory)
+            | (table[at_least, cost_le] < memory)
+        )
 
     def _add(self, new: list[Found]) -> None:
         if not new:
@@ -432,6 +513,7 @@ class _Front(_Mode):
         for a, c, m in zip(na, nc, nm, strict=True):
             keep &= ~((a >= self.acc) & (c <= self.cost) & (m <= self.memory)
                       & ((a > self.acc) | (c < self.cost) | (m < self.memory)))  # fmt: skip
+        self._cache = None
         self.found = [f for f, k in zip(self.found, keep, strict=True) if k] + new
         self.choices = {f.choice for f in self.found}
         self.acc = np.append(self.acc[keep], na)
