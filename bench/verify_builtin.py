@@ -7,7 +7,7 @@ reports each surrogate's calibration against the stored end-to-end runs.
 
 Usage (niced, in the background; ~20-30 min on 2 cores from an empty database):
     nice -n 10 .venv/bin/python bench/verify_builtin.py --db /tmp/verify-bench.db \
-        --out /tmp/verify-bench [--top-k 3] [--holdout N]
+        --out /tmp/verify-bench [--top-k 3] [--holdout N] [--subset N]
 
 Writes OUT/verify.json, OUT/calibration.json, OUT/calibration.png and prints markdown.
 A second run against the same database generates 0 agent runs.
@@ -27,6 +27,7 @@ def main() -> None:
     parser.add_argument("--out", required=True, type=Path, help="folder for the results")
     parser.add_argument("--top-k", type=int, default=3)
     parser.add_argument("--holdout", type=int, default=None, help="held-out cases (all: 16)")
+    parser.add_argument("--subset", type=int, default=None, help="profiled cases (default 12)")
     args = parser.parse_args()
 
     from rolecast.backends import fingerprints as model_fingerprints
@@ -44,7 +45,7 @@ def main() -> None:
 
     args.out.mkdir(parents=True, exist_ok=True)
     project, _ = load_project(None)
-    selection = select_cases(project)
+    selection = select_cases(project, args.subset)
     model_fingerprints(project.candidates)
     timings: dict[str, float] = {}
     with ProfileStore(resolve_db_url(args.db)) as store, open_tools("builtin") as tools:
@@ -93,7 +94,7 @@ def main() -> None:
     print("|---|---|" + "---|" * (len(names) + 2))
     for m in report.coalitions:
         t, e = m.target, m.measured
-        preds = " | ".join(f"{t.predicted_by.get(n, float('nan')):.3f}" for n in names)
+        preds = " | ".join(f"{t.predicted_by.get(n, float('nan')):.3g}" for n in names)
         print(
             f"| {t.label} | {', '.join(t.labels)} | {preds} | "
             f"{e.mean:.3f} [{e.low:.3f}, {e.high:.3f}] | {e.n} |"

@@ -77,8 +77,14 @@ class Interval(StrictModel):
     mean: float
     low: float
     high: float
-    n: int
+    n: int = Field(ge=0)
     method: str
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Interval:
+        if self.low > self.high:
+            raise ValueError(f"an interval needs low <= high, not {self.low} > {self.high}")
+        return self
 
 
 class Tie(StrictModel):
@@ -172,7 +178,48 @@ class CoalitionConfig(StrictModel):
                     f"role {role!r} names candidate {assignment.candidate!r}, "
                     f"which is not under 'candidates'"
                 )
+        self._check_references()
         return self
+
+    def _check_references(self) -> None:
+        """Every name the file uses points at something the file defines, exactly once."""
+        playing = {assignment.candidate for assignment in self.roles.values()}
+        idle = sorted(set(self.candidates) - playing)
+        if idle:
+            raise ValueError(
+                f"candidates {idle} play no role; remove them or assign them under 'roles'"
+            )
+        placed = [entry.candidate for entry in self.placement]
+        for name in placed:
+            if name not in self.candidates:
+                raise ValueError(
+                    f"placement names candidate {name!r}, which is not under 'candidates'"
+                )
+        twice = sorted({name for name in placed if placed.count(name) > 1})
+        if twice:
+            raise ValueError(f"placement lists {twice} more than once; one entry per model")
+        unplaced = sorted(playing - set(placed))
+        if unplaced:
+            raise ValueError(f"candidates {unplaced} play a role but have no 'placement' entry")
+        for role, profile in self.expected.roles.items():
+            if role not in self.roles:
+                raise ValueError(f"expected.roles has {role!r}, which the pipeline does not name")
+            if profile.candidate != self.roles[role].candidate:
+                raise ValueError(
+                    f"expected.roles.{role} describes candidate {profile.candidate!r}, but "
+                    f"the role is played by {self.roles[role].candidate!r}"
+                )
+        for tie in self.expected.tied_with:
+            if set(tie.roles) != set(self.pipeline):
+                raise ValueError(
+                    f"expected.tied_with has a coalition of roles {sorted(tie.roles)}, not "
+                    f"the pipeline's {sorted(self.pipeline)}"
+                )
+        unknown = sorted(set(self.provenance.fingerprints) - set(self.candidates))
+        if unknown:
+            raise ValueError(
+                f"provenance.fingerprints names {unknown}, which are not under 'candidates'"
+            )
 
     def placed_candidate(self, name: str) -> Candidate:
         """Candidate ``name`` as its placement runs it (an in-process engine's memory share).

@@ -53,3 +53,20 @@ class Borrowed:
 
     def __exit__(self, *exc):
         return None
+
+
+def minimal_gguf() -> bytes:
+    """The smallest file that reads as a GGUF model: one f32 tensor, an architecture.
+
+    For tests where only the file's hash matters (a fingerprint), since a file that does
+    not read as GGUF is refused before anything runs.
+    """
+    import struct
+
+    def text(value: str) -> bytes:
+        return struct.pack("<Q", len(value)) + value.encode()
+
+    header = b"GGUF" + struct.pack("<IQQ", 3, 1, 1)
+    header += text("general.architecture") + struct.pack("<I", 8) + text("llama")
+    header += text("w") + struct.pack("<IQIQ", 1, 4, 0, 0)  # 1 dim of 4, type f32, offset 0
+    return header + b"\0" * (-len(header) % 32) + b"\0" * 16

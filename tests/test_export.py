@@ -415,3 +415,74 @@ def test_schema_command_rejects_an_unknown_name(
     assert err.strip() == (
         "error: unknown schema 'coalitions'; choose one of case, coalition, project, search"
     )
+
+
+def _place_ghost(data: dict[str, Any]) -> None:
+    data["placement"].append({**data["placement"][0], "candidate": "ghost"})
+
+
+def _place_twice(data: dict[str, Any]) -> None:
+    data["placement"].append(dict(data["placement"][0]))
+
+
+def _unplace(data: dict[str, Any]) -> None:
+    data["placement"] = [p for p in data["placement"] if p["candidate"] != "small"]
+
+
+def _idle_candidate(data: dict[str, Any]) -> None:
+    data["candidates"]["spare"] = {**data["candidates"]["small"], "name": "spare"}
+
+
+def _profile_of_another(data: dict[str, Any]) -> None:
+    data["expected"]["roles"]["responder"]["candidate"] = "big"
+
+
+def _profile_of_unknown_role(data: dict[str, Any]) -> None:
+    data["expected"]["roles"]["extractor"] = data["expected"]["roles"]["caller"]
+
+
+def _tie_of_other_roles(data: dict[str, Any]) -> None:
+    data["expected"]["tied_with"][0]["roles"] = {"planner": "big"}
+
+
+def _fingerprint_of_unknown(data: dict[str, Any]) -> None:
+    data["provenance"]["fingerprints"]["ghost"] = "fp"
+
+
+def _inverted_interval(data: dict[str, Any]) -> None:
+    data["expected"]["accuracy"].update(low=0.9, high=0.1)
+
+
+@pytest.mark.parametrize(
+    ("edit", "fragment"),
+    [
+        (_place_ghost, "placement names candidate 'ghost', which is not under 'candidates'"),
+        (_place_twice, "placement lists ['big'] more than once"),
+        (_unplace, "candidates ['small'] play a role but have no 'placement' entry"),
+        (_idle_candidate, "candidates ['spare'] play no role"),
+        (_profile_of_another, "expected.roles.responder describes candidate 'big'"),
+        (_profile_of_unknown_role, "expected.roles has 'extractor'"),
+        (_tie_of_other_roles, "expected.tied_with has a coalition of roles ['planner']"),
+        (_fingerprint_of_unknown, "provenance.fingerprints names ['ghost']"),
+        (_inverted_interval, "low <= high"),
+    ],
+)
+def test_cross_references_are_checked_at_load(
+    written: Path, edit: Callable[[dict[str, Any]], object], fragment: str
+) -> None:
+    edited(written, edit)
+    with pytest.raises(ConfigError) as excinfo:
+        load_coalition(written)
+    assert fragment in str(excinfo.value), str(excinfo.value)
+    assert "\n" not in str(excinfo.value)
+
+
+def test_run_refuses_a_placement_of_an_unknown_candidate(
+    written: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from _helpers import cli
+
+    edited(written, _place_ghost)
+    code, out, err = cli(monkeypatch, capsys, "run", str(written), "hello", "--no-progress")
+    assert code == 2 and out == ""
+    assert "placement names candidate 'ghost'" in err and len(err.strip().splitlines()) == 1

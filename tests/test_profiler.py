@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from _helpers import minimal_gguf
 
 from rolecast.backends import ChatResult, Fault, fingerprint
 from rolecast.backends.scripted import ScriptedBackend
@@ -82,7 +83,7 @@ def test_changed_decoding_setting_invalidates_the_cache(store):
 
 def test_options_that_shape_the_output_are_part_of_the_fingerprint(tmp_path):
     weights = tmp_path / "model.gguf"
-    weights.write_bytes(b"GGUF weights stand-in")  # only its hash enters the fingerprint
+    weights.write_bytes(minimal_gguf())  # only its hash enters the fingerprint
     base = Candidate(name="local", backend="llamacpp", model=str(weights))
     assert fingerprint(base) == fingerprint(base.model_copy(update={"options": {}}))
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import random
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -277,9 +280,12 @@ class TestContract:
             first.add_steps([step("a"), step("b")])
         with ProfileStore(store_url) as second:
             assert [s.case_id for s in second.steps()] == ["a", "b"]
-            assert second.latest_run() == RunRecord(
-                run_id, "r", second.runs()[0].started_at, None, "running", 0, 0, {}
-            )
+            run = second.latest_run()
+            assert run == RunRecord(
+                run_id, "r", run.started_at, None, "running", 0, 0, {},
+                pid=os.getpid(), host=socket.gethostname(), heartbeat_at=run.heartbeat_at,
+            )  # fmt: skip
+            assert run.heartbeat_at is not None and run.heartbeat_at >= run.started_at
 
     def test_killed_run_loses_no_stored_step(self, store_url: str) -> None:
         script = """
@@ -306,6 +312,114 @@ os.kill(os.getpid(), signal.SIGKILL)
             assert reopened.existing_keys("fp", "planner", "v1") == {(f"h{i}", 0) for i in range(5)}
             run = reopened.latest_run()
             assert run is not None and run.label == "doomed" and run.status == "running"
+            # its process is gone: the next run to start marks it interrupted
+            reopened.start_run("next", {})
+            doomed = reopened.runs()[1]
+            assert doomed.label == "doomed" and doomed.status == "interrupted"
+            assert doomed.finished_at == doomed.heartbeat_at  # its last sign of life
+
+    def test_kill_at_random_moments_keeps_a_consistent_store(self, store_url: str) -> None:
+        """SIGKILL a writer at random moments, inside writes too: steps are a prefix, no
+        duplicates, every killed run ends up ``interrupted``."""
+        script = """
+import sys
+from rolecast.storage import ProfileStore, StepRecord
+store = ProfileStore(sys.argv[1])
+run = store.start_run("random-kill", {})
+print("ready", flush=True)
+for i in range(100000):
+    store.add_step(StepRecord("m", "fp", "planner", "v1", f"c{i:06d}", f"h{i:06d}", 0, True,
+                              1.0, run_id=run))
+"""
+        rng = random.Random(13)
+        kills = 4
+        for _ in range(kills):
+            proc = subprocess.Popen(
+                [sys.executable, "-c", script, store_url],
+                cwd=REPO,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+            threading.Event().wait(rng.uniform(0.05, 0.6))
+            proc.kill()
+            _, err = proc.communicate(timeout=60)
+            assert proc.returncode == -signal.SIGKILL, err
+        with ProfileStore(store_url) as reopened:
+            ids = [s.case_id for s in reopened.steps()]
+            assert ids == [f"c{i:06d}" for i in range(len(ids))]  # a prefix, each once
+            assert len(ids) > 0
+            # each start marked the run killed before it; the last is marked now
+            assert reopened.reap_stale_runs() == [kills]
+            assert [run.status for run in reopened.runs()] == ["interrupted"] * kills
+        if store_url.startswith("sqlite"):
+            with sqlite3.connect(make_url(store_url).database) as conn:
+                assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+    def test_two_writers_on_one_database_leave_no_duplicates(self, store_url: str) -> None:
+        script = """
+import sys
+from rolecast.storage import ProfileStore, StepRecord
+store = ProfileStore(sys.argv[1])
+run = store.start_run("writer " + sys.argv[2], {})
+for i in range(40):
+    store.add_step(StepRecord("m", "fp", "planner", "v1", f"c{i:02d}", f"h{i:02d}", 0, True,
+                              float(sys.argv[2]), run_id=run))
+store.finish_run(run, n_generated=40, n_reused=0)
+"""
+        ProfileStore(store_url).close()  # both find the schema made: they race on writes only
+        writers = [
+            subprocess.Popen(
+                [sys.executable, "-c", script, store_url, str(score)],
+                cwd=REPO,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for score in (0.25, 0.75)
+        ]
+        for writer in writers:
+            _, err = writer.communicate(timeout=120)
+            assert writer.returncode == 0, err
+        with ProfileStore(store_url) as reopened:
+            rows = reopened.steps()
+            assert [r.case_id for r in rows] == [f"c{i:02d}" for i in range(40)]
+            assert {r.score for r in rows} <= {0.25, 0.75}
+            assert [r.status for r in reopened.runs()] == ["done", "done"]
+
+    def test_stale_runs_by_pid_or_heartbeat(self, store_url: str) -> None:
+        with ProfileStore(store_url) as store:
+            alive = store.start_run("alive here", {})
+            dead = store.start_run("dead here", {})
+            far_fresh = store.start_run("fresh elsewhere", {})
+            far_stale = store.start_run("stale elsewhere", {})
+            engine = create_engine(store_url)
+            old = datetime.now(UTC) - timedelta(hours=2)
+            with engine.begin() as conn:
+                gone = _dead_pid()
+                conn.execute(text(f"UPDATE runs SET pid = {gone} WHERE id = {dead}"))
+                conn.execute(text(f"UPDATE runs SET host = 'elsewhere' WHERE id = {far_fresh}"))
+                conn.execute(
+                    text("UPDATE runs SET host = 'elsewhere', heartbeat_at = :t WHERE id = :i"),
+                    {"t": old.replace(tzinfo=None) if "sqlite" in store_url else old,
+                     "i": far_stale},
+                )  # fmt: skip
+            engine.dispose()
+            assert sorted(store.reap_stale_runs()) == [dead, far_stale]
+            status = {run.id: run.status for run in store.runs()}
+            assert status == {alive: "running", dead: "interrupted", far_fresh: "running",
+                              far_stale: "interrupted"}  # fmt: skip
+            # a heartbeat older than the limit is stale whatever the host, even this one
+            assert sorted(store.reap_stale_runs(stale_after_s=0.0)) == [alive, far_fresh]
+
+    def test_a_stored_step_is_a_heartbeat(self, store_url: str) -> None:
+        with ProfileStore(store_url) as store:
+            run_id = store.start_run("r", {})
+            before = store.latest_run()
+            store.add_step(step("a", run_id=run_id))
+            after = store.latest_run()
+            assert before.heartbeat_at is not None and after.heartbeat_at is not None
+            assert after.heartbeat_at > before.heartbeat_at
 
     def test_second_store_reads_while_another_writes(self, store_url: str) -> None:
         n_steps = 40
@@ -480,3 +594,10 @@ def test_wrong_password_is_one_line_without_password(postgres_server_url: str) -
     assert_one_line_without(message, "wr0ng-Passw0rd")
     real = make_url(postgres_server_url).password
     assert real is None or real not in message
+
+
+def _dead_pid() -> int:
+    """The id of a process that has exited (and been reaped) on this machine."""
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    return int(proc.stdout)

@@ -178,3 +178,56 @@ def test_budget_runs_spends_the_budget_and_a_rerun_generates_nothing(tmp_path, m
     again = json.loads(out)
     assert again["runs"]["generated"] == 0 and again["runs"]["reused"] == 7
     assert again["coalitions"] == report["coalitions"]
+
+
+def test_a_coalition_file_is_verified_under_its_assignment(tmp_path, monkeypatch, capsys):
+    project = _profiled(tmp_path, monkeypatch, capsys)
+    exported = tmp_path / "c.yaml"
+    code, _, err = cli(monkeypatch, capsys, "export", "-c", str(project), "-o", str(exported))
+    assert code == 0, err
+    code, out, err = cli(
+        monkeypatch,
+        capsys,
+        "verify",
+        "-c",
+        str(project),
+        "--holdout",
+        "1",
+        "--top-k",
+        "0",
+        "--coalition-file",
+        str(exported),
+        "--format",
+        "json",
+    )
+    assert code == 0, err
+    named = [c for c in json.loads(out)["coalitions"] if "named" in c["labels"]]
+    assert len(named) == 1 and named[0]["measured"]["n"] == 1
+
+
+def test_held_out_cases_with_stored_steps_are_left_out(tmp_path):
+    from rolecast.project import load_project
+    from rolecast.storage import ProfileStore, StepRecord, resolve_db_url
+    from rolecast.verify import holdout_cases
+    from rolecast.workflow import select_cases
+
+    project, _ = load_project(write_project(tmp_path))
+    selection = select_cases(project)
+    profiled = selection.holdout[0]
+    with ProfileStore(resolve_db_url(str(tmp_path / "s.db"))) as store:
+        store.add_step(
+            StepRecord(
+                candidate="a",
+                fingerprint="f",
+                role="planner",
+                prompt_version="p",
+                case_id=profiled.id,
+                case_hash=profiled.content_hash,
+                step_index=0,
+                success=True,
+                score=1.0,
+            )
+        )
+        cases, notes = holdout_cases(project, selection.holdout, selection.profile, store)
+    assert profiled.id not in {c.id for c in cases}
+    assert len(cases) == len(selection.holdout) - 1 and "left out" in notes[0]

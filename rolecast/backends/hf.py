@@ -44,7 +44,12 @@ from rolecast.backends._base import (
 )
 from rolecast.backends._schema import grammar_schema
 from rolecast.backends.chat_templates import CHAT_FORMATS, Rendered
-from rolecast.backends.models import file_sha256, resolve_gguf_file, resolve_model_path
+from rolecast.backends.models import (
+    file_sha256,
+    gguf_sha256,
+    resolve_gguf_file,
+    resolve_model_path,
+)
 from rolecast.errors import BackendError, ModelNotFoundError
 from rolecast.types import Candidate
 
@@ -183,7 +188,7 @@ class TransformersBackend(Backend):
         """sha256 of the GGUF file or the checkpoint directory, else the id and revision."""
         directory, gguf = locate_weights(candidate.model)
         if gguf is not None:
-            return f"sha256:{file_sha256(gguf)}"
+            return f"sha256:{gguf_sha256(gguf)}"
         if directory is not None:
             return directory_identity(directory)
         return super().identity(candidate)

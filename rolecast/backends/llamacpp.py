@@ -36,7 +36,7 @@ from rolecast.backends._base import (
 )
 from rolecast.backends._schema import grammar_schema
 from rolecast.backends.chat_templates import make_renderer
-from rolecast.backends.models import file_sha256, resolve_gguf_file, resolve_model_path
+from rolecast.backends.models import gguf_sha256, resolve_gguf_file, resolve_model_path
 from rolecast.errors import BackendError, RolecastError
 from rolecast.types import Candidate
 
@@ -93,8 +93,8 @@ class LlamaCppBackend(Backend):
 
     @classmethod
     def identity(cls, candidate: Candidate) -> str:
-        """sha256 of the GGUF file."""
-        return f"sha256:{file_sha256(resolve_gguf_file(candidate.model))}"
+        """sha256 of the GGUF file, refused first if it does not read as GGUF."""
+        return f"sha256:{gguf_sha256(resolve_gguf_file(candidate.model))}"
 
     @classmethod
     def memory_facts(cls, candidate: Candidate) -> MemoryFacts:

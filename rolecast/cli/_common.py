@@ -9,9 +9,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from rolecast.profiles.stats import Estimate
 
@@ -149,18 +149,63 @@ def coalition_table(evals: Sequence, title: str, tied: Sequence = ()) -> Table:
     return table
 
 
+INSTRUCTION_CHARS = 500
+"""How much of an instruction or answer the text view shows (``--format json`` has it all)."""
+STEP_CHARS = 240
+"""How much of one step's text the text view shows."""
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit} more chars)"
+
+
+def print_text(*parts: str | tuple[str, str]) -> None:
+    """Print model or user text as it is: no markup, no highlighting, no wrapping cost.
+
+    Each part is plain text or ``(text, style)``. rich's highlighter scans text with
+    regular expressions whose cost grows with the square of an unbroken token's length
+    (100 KB took 48 s), so model and user text never goes through it; callers clip it.
+    """
+    console.print(Text.assemble(*parts), highlight=False, soft_wrap=True)
+
+
 def print_trajectory(trajectory) -> None:
-    """The agent's steps, one line each."""
-    console.print(f"[bold]instruction:[/bold] {escape(trajectory.instruction)}")
+    """The agent's steps, one line each, long texts clipped (``--format json``: in full)."""
+    print_text(("instruction: ", "bold"), clip(trajectory.instruction, INSTRUCTION_CHARS))
     for i, step in enumerate(trajectory.steps, start=1):
-        text = step.text if len(step.text) <= 240 else step.text[:237] + "..."
         timing = f" ({step.latency_s:.1f}s)" if step.latency_s else ""
-        console.print(
-            f"  {i:>2}. [cyan]{step.kind:<7}[/cyan] {escape(step.actor)}{timing}: {escape(text)}",
-            markup=True,
-            highlight=False,
+        print_text(
+            f"  {i:>2}. ",
+            (f"{step.kind:<7}", "cyan"),
+            f" {step.actor}{timing}: ",
+            clip(step.text.replace("\n", " "), STEP_CHARS),
         )
-    console.print(
-        f"[bold]answer:[/bold] {escape(trajectory.answer or '(none)')}   "
-        f"[dim]stopped: {escape(trajectory.stopped)}[/dim]"
+    print_text(
+        ("answer: ", "bold"),
+        clip(trajectory.answer or "(none)", INSTRUCTION_CHARS),
+        ("   stopped: ", "dim"),
+        (trajectory.stopped, "dim"),
     )
+
+
+def trajectory_json(trajectory) -> dict:
+    """The whole trajectory, nothing clipped, as JSON-ready data."""
+    return {
+        "instruction": trajectory.instruction,
+        "steps": [
+            {
+                "kind": step.kind,
+                "actor": step.actor,
+                "text": step.text,
+                "latency_s": step.latency_s,
+                "data": step.data,
+            }
+            for step in trajectory.steps
+        ],
+        "calls": [{"tool": name, "arguments": arguments} for name, arguments in trajectory.calls],
+        "answer": trajectory.answer,
+        "stopped": trajectory.stopped,
+    }

@@ -67,11 +67,13 @@ def export(
     if coalition is not None:
         written = write_export(load_coalition(coalition), fmt, target)
     else:
+        from rolecast.storage import discard_new_sqlite_on_failure
         from rolecast.workflow import coalition_from_search
 
-        result, matrix, project, store, fingerprints = run_search(
-            config, db, subset, gpu_memory_gb, cost_per_1k, top, study_db, surrogate=surrogate
-        )
+        with discard_new_sqlite_on_failure(study_db):  # nothing fits: no new study file left
+            result, matrix, project, store, fingerprints = run_search(
+                config, db, subset, gpu_memory_gb, cost_per_1k, top, study_db, surrogate=surrogate
+            )
         with store:
             chosen = coalition_from_search(result, matrix, project, store, fingerprints)
         written = write_export(chosen, fmt, target)

@@ -148,6 +148,7 @@ def show(
 
     with open_store(db) as store:
         if runs:
+            store.reap_stale_runs()  # a run whose process died is interrupted, not running
             table = Table(title=f"Profiling runs in {store.url}", title_justify="left")
             for column in ("run", "label", "started", "status", "generated", "reused"):
                 table.add_column(column)

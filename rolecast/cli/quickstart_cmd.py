@@ -19,8 +19,9 @@ from rolecast.cli._common import (
 )
 
 QUICKSTART_HOLDOUT = 4
-"""Held-out cases the quickstart verifies on (of 16): sized to its 10-minute budget on
-2 cores (BENCHMARKS.md, quickstart); `rolecast verify` runs them all."""
+"""Held-out cases the quickstart verifies on (of 16): at most 3 coalitions × 4 cases = 12
+agent runs, about 6 s each on 2 quiet cores, fit its 10-minute budget (BENCHMARKS.md §5);
+`rolecast verify` runs them all."""
 QUICKSTART_TOP_K = 2
 """Searched coalitions the quickstart verifies, besides the best single model."""
 

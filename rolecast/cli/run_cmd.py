@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
@@ -9,7 +10,14 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from rolecast.cli._common import console, print_trajectory
+from rolecast.cli._common import (
+    INSTRUCTION_CHARS,
+    clip,
+    console,
+    print_text,
+    print_trajectory,
+    trajectory_json,
+)
 from rolecast.errors import CaseError, ConfigError
 
 
@@ -21,12 +29,20 @@ def run_coalition(
     max_steps: int | None,
     progress: bool = True,
     tools: str | None = None,
+    fmt: str = "text",
 ) -> None:
     """Load the coalition, find the case, open the tools, run, print (and judge a case).
 
     ``cases`` defaults to the source the coalition was profiled on, ``tools`` to the
-    tools it records (its project's ``tools:``).
+    tools it records (its project's ``tools:``). ``fmt="json"`` prints the whole
+    trajectory (nothing clipped) as one JSON document.
     """
+    if fmt not in ("text", "json"):
+        raise ConfigError(f"--format {fmt!r}: choose text or json")
+    if instruction is not None and not instruction.strip():
+        raise ConfigError("the instruction is blank; say what the agent should do")
+    text = fmt == "text"
+    progress = progress and text  # JSON output stays one clean document
     from rolecast.agent import AgentStep, CoalitionRunner, judge, run_case
     from rolecast.export import case_source, load_coalition
     from rolecast.tools import open_tools
@@ -60,12 +76,14 @@ def run_coalition(
         done.append(step)
         spinner.update(f"step {len(done)} done ({step.kind} by {escape(step.actor)}); next")
 
+    missing: list[str] = []
     with toolset, runner:
-        console.print(f"tools: {escape(toolset.source)}")
+        if text:
+            console.print(f"tools: {escape(toolset.source)}")
         if case is not None:
             toolset.tools(case)  # a gold tool that no source provides: one line, no model
-            missing = toolset.missing(case)
-            if missing:
+            missing = list(toolset.missing(case))
+            if missing and text:
                 left_out = escape(", ".join(missing))
                 console.print(f"[yellow]not provided, left out:[/yellow] {left_out}")
         with spinner if progress else nullcontext():
@@ -78,15 +96,25 @@ def run_coalition(
                     lambda name, arguments: toolset.call(name, arguments, None),
                     on_step if progress else None,
                 )
-    print_trajectory(trajectory)
+    verdict = None
     if case is not None:
         from rolecast.profiles.embeddings import default_embedder
 
         judging = console.status("judging against the gold answer (all-MiniLM-L6-v2)")
         with judging if progress else nullcontext():
             verdict = judge(case, trajectory, default_embedder().similarity)
-        console.print(f"gold answer: {escape(str(case.answer))}")
-        console.print(f"end-to-end: {escape(str(verdict))}")
+    if not text:
+        document = {"tools": toolset.source, **trajectory_json(trajectory)}
+        if case is not None:
+            document.update(
+                case=case.id, gold_answer=case.answer, verdict=verdict, tools_left_out=missing
+            )
+        print(json.dumps(document, ensure_ascii=False, default=str))
+        return
+    print_trajectory(trajectory)
+    if case is not None:
+        print_text("gold answer: ", clip(str(case.answer), INSTRUCTION_CHARS))
+        print_text("end-to-end: ", str(verdict))
 
 
 def run(
@@ -114,6 +142,9 @@ def run(
         int | None, typer.Option("--max-steps", min=1, help="Tool-loop limit.")
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress line while it runs.")] = True,
+    fmt: Annotated[
+        str, typer.Option("--format", help="text (long texts clipped) | json (everything)")
+    ] = "text",
 ) -> None:
     """Run the coalition on an instruction (or a case), printing the trajectory."""
-    run_coalition(coalition, instruction, case, cases, max_steps, progress, tools)
+    run_coalition(coalition, instruction, case, cases, max_steps, progress, tools, fmt)

@@ -28,8 +28,8 @@ def verify_table(report, title: str = "Predicted vs measured (held-out cases)") 
     table = Table(title=title, title_justify="left", show_lines=True)
     table.add_column("coalition", no_wrap=True)
     table.add_column("as")
-    table.add_column("predicted [95% CI]", no_wrap=True)
-    extra = [name for name in _surrogates(report) if name != "observed"]
+    table.add_column(f"predicted ({report.surrogate}) [95% CI]", no_wrap=True)
+    extra = [name for name in _surrogates(report) if name != report.surrogate]
     for name in extra:
         table.add_column(f"predicted ({name})", justify="right")
     table.add_column("measured [95% CI]", no_wrap=True)
@@ -46,8 +46,8 @@ def verify_table(report, title: str = "Predicted vs measured (held-out cases)") 
             f"{m.measured.n}{missing}",
         )
     table.caption = (
-        "predicted: the observed surrogate on the profiled cases (Wilson); measured: share of "
-        "held-out cases solved end to end (Wilson)"
+        f"predicted: the search's surrogate ({report.surrogate}) on the profiled cases, other "
+        "surrogates beside it; measured: share of held-out cases solved end to end (Wilson)"
     )
     return table
 

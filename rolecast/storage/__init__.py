@@ -5,6 +5,7 @@ profiles. See :class:`ProfileStore` for the contract.
 """
 
 from rolecast.storage._bulk import BulkResult
+from rolecast.storage._url import discard_new_sqlite_on_failure
 from rolecast.storage.records import AgentRunRecord, RunRecord, StepKey, StepRecord
 from rolecast.storage.store import ProfileStore, resolve_db_url
 
@@ -15,5 +16,6 @@ __all__ = [
     "RunRecord",
     "StepKey",
     "StepRecord",
+    "discard_new_sqlite_on_failure",
     "resolve_db_url",
 ]

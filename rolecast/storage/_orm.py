@@ -65,6 +65,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 _JSON = JSON().with_variant(JSONB(), "postgresql")
+_JSON_OR_NULL = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+"""A JSON column where Python ``None`` is SQL NULL (not JSON ``null``), so it can be tested."""
 
 
 class Base(DeclarativeBase):
@@ -95,7 +97,12 @@ class MetaRow(Base):
 
 
 class RunRow(Base):
-    """One profiling or import run."""
+    """One profiling or import run.
+
+    ``pid``, ``host`` and ``heartbeat_at`` (refreshed as steps commit) let a later run
+    tell a run still going from one whose process died without saying so (SIGKILL, a
+    lost machine); ``report`` holds what a scheduled re-profile concluded (its drift).
+    """
 
     __tablename__ = "runs"
 
@@ -107,6 +114,10 @@ class RunRow(Base):
     n_generated: Mapped[int] = mapped_column(default=0)
     n_reused: Mapped[int] = mapped_column(default=0)
     config: Mapped[dict[str, Any]]
+    pid: Mapped[int | None]
+    host: Mapped[str | None] = mapped_column(String(255))
+    heartbeat_at: Mapped[datetime | None]
+    report: Mapped[dict[str, Any] | None] = mapped_column(_JSON_OR_NULL)
 
 
 class StepRow(Base):

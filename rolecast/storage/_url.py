@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
@@ -14,6 +16,7 @@ from rolecast.errors import StorageError
 __all__ = [
     "DB_HINT",
     "default_db_path",
+    "discard_new_sqlite_on_failure",
     "driver_message",
     "ensure_sqlite_parent",
     "mask_url",
@@ -94,3 +97,41 @@ def driver_message(exc: BaseException) -> str:
     text = re.sub(r"(; )+", "; ", text).strip("; ")
     text = text or type(orig).__name__
     return text if len(text) <= 300 else text[:297] + "..."
+
+
+@contextmanager
+def discard_new_sqlite_on_failure(location: str | None) -> Iterator[None]:
+    """Remove the SQLite database file ``location`` names if this block created it and failed.
+
+    A command that fails (nothing fits the budget, bad input) leaves no new database
+    behind; a database that existed before is never touched, nor is a server database.
+    """
+    path = _sqlite_file(location)
+    existed = {suffix: Path(f"{path}{suffix}").exists() for suffix in _SQLITE_FILES} if path else {}
+    try:
+        yield
+    except BaseException:
+        if path is not None and not existed[""]:
+            for suffix in _SQLITE_FILES:
+                if not existed[suffix]:
+                    Path(f"{path}{suffix}").unlink(missing_ok=True)
+        raise
+
+
+_SQLITE_FILES = ("", "-wal", "-shm", "-journal")
+
+
+def _sqlite_file(location: str | None) -> Path | None:
+    """The file a SQLite location (path or URL) names; None for anything else."""
+    if not location:
+        return None
+    try:
+        url = make_url(resolve_db_url(location))
+    except (ArgumentError, ValueError):
+        return None
+    database = url.database
+    if url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:"):
+        return None
+    return Path(database).expanduser()

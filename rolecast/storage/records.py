@@ -63,6 +63,13 @@ class RunRecord:
     n_generated: int
     n_reused: int
     config: dict[str, Any] = field(default_factory=dict)
+    pid: int | None = None
+    """The process that ran it, on ``host``."""
+    host: str | None = None
+    heartbeat_at: datetime | None = None
+    """When the run last showed life (started, or committed a step)."""
+    report: dict[str, Any] | None = None
+    """What a scheduled re-profile concluded (its snapshot and drift), if anything."""
 
 
 @dataclass(frozen=True)

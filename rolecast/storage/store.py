@@ -12,18 +12,34 @@ Contract:
 * Several stores (threads or processes) may share one database: SQLite runs in WAL mode
   with a busy timeout so a reader does not fail while another store writes. One
   instance is meant for one thread.
+* A run records its process id, host and a heartbeat (refreshed by every step it
+  stores). A run still ``running`` whose process is gone (same host, pid not alive) or
+  whose heartbeat is older than :data:`STALE_RUN_AFTER_S` is marked ``interrupted`` when
+  the next run starts or when :meth:`ProfileStore.reap_stale_runs` is called.
 """
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
 
 from alembic.util import CommandError
-from sqlalchemy import ColumnElement, Engine, create_engine, delete, event, func, insert, select
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
@@ -51,6 +67,9 @@ __all__ = ["ProfileStore", "default_db_path", "mask_url", "resolve_db_url"]
 SQLITE_BUSY_TIMEOUT_S = 30.0
 #: Seconds to wait for a PostgreSQL server before reporting it unreachable.
 PG_CONNECT_TIMEOUT_S = 10
+#: A running run whose heartbeat is older than this is taken as dead, whatever its host.
+#: Generous: a heartbeat comes with every stored step, and no step takes an hour.
+STALE_RUN_AFTER_S = 3600.0
 
 _VALUE_COLUMNS = tuple(
     c.name for c in StepRow.__table__.columns if c.name not in (*STEP_KEY_COLUMNS, "id")
@@ -122,20 +141,67 @@ class ProfileStore(AgentRunsMixin):
     # -- runs --------------------------------------------------------------------------
 
     def start_run(self, label: str, config: dict[str, Any]) -> int:
-        """Record a run as started now and return its id."""
+        """Record a run as started now by this process and return its id.
+
+        Runs left ``running`` by dead processes are marked ``interrupted`` first.
+        """
+        self.reap_stale_runs()
+        now = datetime.now(UTC)
         with self._tx("start a run") as session:
             row = RunRow(
                 label=label,
-                started_at=datetime.now(UTC),
+                started_at=now,
                 finished_at=None,
                 status="running",
                 n_generated=0,
                 n_reused=0,
                 config=dict(config),
+                pid=os.getpid(),
+                host=socket.gethostname(),
+                heartbeat_at=now,
             )
             session.add(row)
             session.flush()
             return row.id
+
+    def reap_stale_runs(self, stale_after_s: float = STALE_RUN_AFTER_S) -> list[int]:
+        """Mark ``interrupted`` every running run whose process is gone; return their ids.
+
+        Gone: it ran on this host and its pid is not alive, or its last heartbeat (its
+        start, for runs that never recorded one) is older than ``stale_after_s``. Its
+        ``finished_at`` is that last sign of life.
+        """
+        here = socket.gethostname()
+        cutoff = datetime.now(UTC) - timedelta(seconds=stale_after_s)
+        with self._tx("check running runs") as session:
+            running = session.execute(
+                select(RunRow.id, RunRow.pid, RunRow.host, RunRow.heartbeat_at, RunRow.started_at)
+                .where(RunRow.status == "running")
+            ).all()  # fmt: skip
+        stale: list[tuple[int, datetime]] = []
+        for run_id, pid, host, heartbeat_at, started_at in running:
+            last_seen = heartbeat_at or started_at
+            dead = host == here and pid is not None and not _pid_alive(pid)
+            if dead or last_seen < cutoff:
+                stale.append((run_id, last_seen))
+        if not stale:
+            return []
+        with self._tx("mark interrupted runs") as session:
+            for run_id, last_seen in stale:  # only if still running: another store may race
+                session.execute(
+                    update(RunRow)
+                    .where(RunRow.id == run_id, RunRow.status == "running")
+                    .values(status="interrupted", finished_at=last_seen)
+                )
+        return [run_id for run_id, _ in stale]
+
+    def set_run_report(self, run_id: int, report: dict[str, Any]) -> None:
+        """Attach a report (a scheduled re-profile's snapshot and drift) to a run."""
+        with self._tx("store a run report") as session:
+            row = session.get(RunRow, run_id)
+            if row is None:
+                raise StorageError(f"no run with id {run_id} in {self._display}")
+            row.report = dict(report)
 
     def finish_run(
         self, run_id: int, *, n_generated: int, n_reused: int, status: str = "done"
@@ -152,11 +218,28 @@ class ProfileStore(AgentRunsMixin):
             row.n_generated = n_generated
             row.n_reused = n_reused
 
-    def runs(self, limit: int = 20) -> list[RunRecord]:
-        """The ``limit`` most recent runs, newest first."""
+    def runs(
+        self,
+        limit: int | None = 20,
+        *,
+        label: str | None = None,
+        with_report: bool = False,
+        before: int | None = None,
+    ) -> list[RunRecord]:
+        """The ``limit`` most recent runs, newest first (``None``: all).
+
+        Optionally only those with this ``label``, with a report, or older than run
+        ``before``.
+        """
+        query = select(RunRow).order_by(RunRow.id.desc()).limit(limit)
+        if label is not None:
+            query = query.where(RunRow.label == label)
+        if with_report:
+            query = query.where(RunRow.report.is_not(None))
+        if before is not None:
+            query = query.where(RunRow.id < before)
         with self._tx("list runs") as session:
-            rows = session.scalars(select(RunRow).order_by(RunRow.id.desc()).limit(limit))
-            return [_run_record(row) for row in rows]
+            return [_run_record(row) for row in session.scalars(query)]
 
     def latest_run(self) -> RunRecord | None:
         """The most recent run, if any."""
@@ -166,9 +249,18 @@ class ProfileStore(AgentRunsMixin):
     # -- steps -------------------------------------------------------------------------
 
     def add_step(self, record: StepRecord) -> None:
-        """Store one step and commit; a stored step with the same key is replaced."""
+        """Store one step and commit; a stored step with the same key is replaced.
+
+        The step's run, if still running, gets its heartbeat in the same transaction.
+        """
         with self._tx("store a step") as session:
             self._upsert(session, [_step_values(record)])
+            if record.run_id is not None:
+                session.execute(
+                    update(RunRow)
+                    .where(RunRow.id == record.run_id, RunRow.status == "running")
+                    .values(heartbeat_at=datetime.now(UTC))
+                )
 
     def add_steps(self, records: Iterable[StepRecord]) -> int:
         """Store many steps in one transaction (imports); returns how many rows were written.
@@ -451,4 +543,23 @@ def _run_record(row: RunRow) -> RunRecord:
         n_generated=row.n_generated,
         n_reused=row.n_reused,
         config=dict(row.config or {}),
+        pid=row.pid,
+        host=row.host,
+        heartbeat_at=row.heartbeat_at,
+        report=dict(row.report) if row.report is not None else None,
     )
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists on this machine (signal 0 probes, sends nothing)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by another user
+        return True
+    except OSError:
+        return False
+    return True

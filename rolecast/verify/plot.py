@@ -64,7 +64,7 @@ def calibration_png(report: CalibrationReport, dpi: int = 110) -> bytes:
                         f"n={b.n}",
                         (x, y),
                         textcoords="offset points",
-                        xytext=(5, -11),
+                        xytext=(5, -11 - 9 * i),
                         fontsize=7,
                         color=colour,
                     )

@@ -51,8 +51,13 @@ class Comparison:
         d = self.difference
         if d.n == 0:
             return "no case was run by both"
-        sign = "better" if d.mean > 0 else "worse" if d.mean < 0 else "equal"
         noise = "within noise" if self.within_noise else "outside noise"
+        if d.mean == 0:
+            return (
+                f"pick equal to the best single model ({d.mean:+.2f} "
+                f"[{d.low:+.2f}, {d.high:+.2f}] over {d.n} cases): {noise}"
+            )
+        sign = "better" if d.mean > 0 else "worse"
         return (
             f"pick {sign} than the best single model by {d.mean:+.2f} "
             f"[{d.low:+.2f}, {d.high:+.2f}] over {d.n} cases: {noise}"
@@ -153,7 +158,7 @@ def _measured_dict(m: Measured, surrogate: str) -> dict[str, Any]:
         "assignment": dict(t.assignment),
         "predicted": {
             **_estimate_dict(t.evaluation.accuracy),
-            "surrogate": "observed",
+            "surrogate": surrogate,
             "partial_credit": t.evaluation.partial_credit,
         },
         "predicted_by_surrogate": dict(t.predicted_by),
