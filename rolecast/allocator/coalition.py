@@ -138,6 +138,12 @@ class ProfileMatrix:
         """
         cases = [case for case in cases if any(role.steps(case) for role in roles)]
         case_ids = [case.id for case in cases]
+        # the same for every candidate: computed once, not candidates × roles × cases times
+        expected = {
+            role.name: {case.id: [step.index for step in role.steps(case)] for case in cases}
+            for role in roles
+        }
+        hashes = {case.id: case.content_hash for case in cases}
         stats: dict[tuple[str, str], RoleStats] = {}
         for candidate in candidates:
             rows = store.steps(candidates=[candidate.name], roles=[r.name for r in roles])
@@ -150,6 +156,8 @@ class ProfileMatrix:
                     [r for r in rows if r.role == role.name],
                     fingerprints.get(candidate.name),
                     upstream,
+                    expected[role.name],
+                    hashes,
                 )
         return cls(stats, candidates, [r.name for r in roles], case_ids)
 
@@ -328,6 +336,8 @@ def _role_stats(
     rows: Sequence[StepRecord],
     fingerprint: str | None,
     upstream: Mapping[tuple[str, str], bool],
+    expected_steps: Mapping[str, list[int]],
+    hashes: Mapping[str, str],
 ) -> RoleStats:
     native = {
         (r.case_hash, r.step_index): r
@@ -342,7 +352,7 @@ def _role_stats(
     per_case: dict[str, list[StepRecord]] = {}
     missing = 0
     for case in cases:
-        expected = [step.index for step in role.steps(case)]
+        expected = expected_steps[case.id]
         if use_import:
             found = imported.get(case.id, [])
             if expected and not found:  # a role with no step on the case passes vacuously
@@ -351,7 +361,7 @@ def _role_stats(
                 missing += len(set(expected) - {r.step_index for r in found})
             per_case[case.id] = found
             continue
-        found_steps = [native.get((case.content_hash, i)) for i in expected]
+        found_steps = [native.get((hashes[case.id], i)) for i in expected]
         missing += sum(r is None for r in found_steps)
         per_case[case.id] = [r for r in found_steps if r is not None]
     if missing:
