@@ -177,6 +177,7 @@ def main() -> None:
         "raw_engine_s": round(raw_s, 3),
         "profiler_wall_s": round(wall_s, 3),
         "ratio": round(wall_s / raw_s, 4),
+        "ratio_to_own_engine": round(wall_s / parts["engine"], 4),
         "profiler_parts_s": {k: round(v, 3) for k, v in parts.items()},
         "per_step_ms": {k: round(1000 * v / steps, 2) for k, v in parts.items()},
         "model_load_s": round(statistics.median(p["load_s"] for p in prof), 3),

@@ -293,3 +293,31 @@ def test_export_under_a_file(tmp_path, monkeypatch, capsys):
     out = tmp_path / "plain" / "coalition.yaml"
     code, _, err = cli(monkeypatch, capsys, "export", "--config", str(path), "-o", str(out))
     assert_one_line_error(code, err, "plain is a file, not a folder")
+
+
+@pytest.mark.parametrize("command", ["export", "search", "reprofile"])
+def test_nothing_fits_leaves_no_new_study_database(command, tmp_path, monkeypatch, capsys):
+    path = write_project(tmp_path)
+    code, _, err = cli(monkeypatch, capsys, "profile", "--config", str(path), "--no-progress")
+    assert code == 0, err
+    study = tmp_path / "studies" / "optuna.db"
+    args = [command, "--config", str(path), "--study-db", str(study)]
+    if command == "export":
+        args += ["--out", str(tmp_path / "coalition.yaml")]
+    path.write_text(path.read_text().replace("gpu_memory_gb: 1.0", "gpu_memory_gb: 0.1"))
+    code, _, err = cli(monkeypatch, capsys, *args)
+    assert_one_line_error(code, err, "gpu_memory_gb=0.1 binds")
+    assert not study.exists() and list(study.parent.iterdir()) == []
+
+
+def test_a_study_database_that_existed_is_kept_when_nothing_fits(tmp_path, monkeypatch, capsys):
+    path = write_project(tmp_path)
+    study = tmp_path / "optuna.db"
+    assert cli(monkeypatch, capsys, "profile", "--config", str(path), "--no-progress")[0] == 0
+    args = ["search", "--config", str(path), "--study-db", str(study)]
+    code, _, err = cli(monkeypatch, capsys, *args)
+    assert code == 0, err
+    before = study.stat().st_size
+    path.write_text(path.read_text().replace("gpu_memory_gb: 1.0", "gpu_memory_gb: 0.1"))
+    code, _, _ = cli(monkeypatch, capsys, *args)
+    assert code == 2 and study.exists() and study.stat().st_size >= before

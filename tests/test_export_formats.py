@@ -231,3 +231,47 @@ def test_export_cli_writes_every_format_from_a_coalition(
     code, _, err = cli(monkeypatch, capsys, "export", "--coalition", str(coalition),
                        "--format", "toml")  # fmt: skip
     assert code == 2 and "unknown --format 'toml'" in err and err.count("\n") == 1
+
+
+def quickstart_coalition() -> CoalitionConfig:
+    """The embedded default's two CPU models, planner/extractor on one, the rest on the other."""
+    from rolecast.project import load_project
+
+    project, _ = load_project(None)
+    smol, gemma = project.candidates
+    roles = list(project.pipeline)
+    stats = {(c.name, role): role_stats(c.name, role, "1010") for c in (smol, gemma)
+             for role in roles}  # fmt: skip
+    m = matrix(stats, [smol, gemma], roles)
+    chosen = {role: (smol if role in ("planner", "extractor") else gemma).name for role in roles}
+    return build_coalition_config(
+        m.evaluate(chosen, project.budget), [], m, pipeline=roles,
+        prompt_versions={role: get_role(role).prompt_version for role in roles},
+        budget=project.budget, cases="builtin", database="sqlite:///x.db",
+        fingerprints={smol.name: "a", gemma.name: "b"}, study=None,
+    )  # fmt: skip
+
+
+def test_quickstart_coalition_exports_llama_cpp_servers(tmp_path: Path) -> None:
+    from rolecast.backends.models import resolve_gguf_file
+    from rolecast.errors import ModelNotFoundError
+
+    config = quickstart_coalition()
+    try:
+        files = {n: str(resolve_gguf_file(c.model)) for n, c in config.candidates.items()}
+    except ModelNotFoundError as exc:
+        pytest.skip(str(exc))
+    models = {m["model_name"]: m["litellm_params"] for m in litellm_config(config)["model_list"]}
+    assert models["rolecast-planner"]["model"] == "openai/smollm2-135m"
+    assert models["rolecast-planner"]["api_base"] == "http://127.0.0.1:8000/v1"
+    assert models["rolecast-caller"]["model"] == "openai/gemma3-270m"
+    assert models["rolecast-caller"]["api_base"] == "http://127.0.0.1:8001/v1"
+    script, compose = write_export(config, "vllm", tmp_path / "serve")
+    text = script.read_text()
+    assert text.count("python -m llama_cpp.server") == 2
+    for name, path in files.items():
+        assert f"--model {path}" in text and f"--model_alias {name}" in text
+    services = yaml.safe_load(compose.read_text())["services"]
+    assert services["smollm2-135m"]["volumes"] == [
+        f"{Path(files['smollm2-135m']).parent}:{Path(files['smollm2-135m']).parent}:ro"
+    ]

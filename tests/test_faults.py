@@ -6,6 +6,7 @@ that the test breaks and repairs, and drives the real command line.
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -105,3 +106,23 @@ def test_unusable_text_from_a_working_server_is_a_scored_failure(
     rows, run = stored("served")
     assert rows and not any(row.success for row in rows)
     assert run.status == "done"
+
+
+def test_reprofile_with_the_server_down_keeps_the_coalition(
+    server, project, tmp_path, monkeypatch, capsys
+):
+    out_path = tmp_path / "coalition.yaml"
+    code, out, err = cli(monkeypatch, capsys, "reprofile", "-c", str(project), "-o", str(out_path))
+    assert code == 0, err
+    before = out_path.read_text()
+    # a new case makes the next run ask the server again
+    project.write_text(PROJECT.format(url=server.base_url, subset=SUBSET + 1))
+    server.set_mode("down")
+
+    code, out, err = cli(monkeypatch, capsys, "reprofile", "-c", str(project), "-o", str(out_path))
+
+    assert code == 4, (out, err)
+    assert "candidate served at" in err and "connect fault" in err
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert summary["status"] == "failed" and summary["faults"][0]["candidate"] == "served"
+    assert out_path.read_text() == before

@@ -61,3 +61,41 @@ def test_reprofile_keeps_the_old_coalition_when_nothing_fits(tmp_path, monkeypat
     code, _, err = run(monkeypatch, capsys, "reprofile", "-c", str(project), "-o", str(out))
     assert code == 2 and "gpu_memory_gb=0.1 binds" in err
     assert out.read_text() == before
+
+
+def test_drift_exit_codes_and_the_stored_report(tmp_path, monkeypatch, capsys):
+    """0 unchanged, 3 when another coalition is chosen; the report is in the summary and
+    stored with the run."""
+    project = tmp_path / "project.yaml"
+    project.write_text(PROJECT)
+    out = tmp_path / "coalition.yaml"
+    code, stdout, err = run(monkeypatch, capsys, "reprofile", "-c", str(project), "-o", str(out))
+    assert code == 0, err  # the first scheduled run has nothing to compare with
+    first = json.loads(stdout.strip().splitlines()[-1])
+    assert first["status"] == "unchanged" and first["drift"]["previous_run"] is None
+
+    code, stdout, err = run(monkeypatch, capsys, "reprofile", "-c", str(project), "-o", str(out))
+    assert code == 0, err
+    second = json.loads(stdout.strip().splitlines()[-1])
+    drift = second["drift"]
+    assert drift["previous_run"] == first["run"] and not drift["coalition_changed"]
+    assert drift["moved"] == [] and drift["refingerprinted"] == []
+
+    # only b remains: the coalition must change, and a's pairs are reported as removed
+    line_a = "  - {name: a, backend: scripted, model: a, memory_gb: 0.3, options: {}}\n"
+    project.write_text(PROJECT.replace(line_a, ""))
+    assert "name: a" not in project.read_text()
+    code, stdout, err = run(monkeypatch, capsys, "reprofile", "-c", str(project), "-o", str(out))
+    assert code == 3, err
+    third = json.loads(stdout.strip().splitlines()[-1])
+    assert third["status"] == "changed" and third["drift"]["coalition_changed"]
+    assert set(third["best"].values()) == {"b"}
+    assert third["drift"]["coalition_after"] == third["best"]
+    assert ["planner", "a"] in third["drift"]["removed"]
+    assert load_coalition(out).roles["planner"].candidate == "b"
+
+    from rolecast.storage import ProfileStore, resolve_db_url
+
+    with ProfileStore(resolve_db_url(None)) as store:
+        stored = store.runs(1, label="reprofile")[0].report
+    assert stored is not None and stored["drift"] == third["drift"]

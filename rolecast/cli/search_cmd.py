@@ -167,14 +167,16 @@ def search_command(
     prints it as one JSON document (``rolecast schema search``).
     """
     from rolecast.errors import ConfigError
+    from rolecast.storage import discard_new_sqlite_on_failure
 
     if output not in ("table", "json"):
         raise ConfigError(f"--format {output!r}: choose table or json")
     as_json = output == "json"
-    result, _, project, store, _ = run_search(
-        config, db, subset, gpu_memory_gb, cost_per_1k, top, study_db,
-        show=not as_json, progress=progress and not as_json, surrogate=surrogate, gpus=gpus,
-    )  # fmt: skip
+    with discard_new_sqlite_on_failure(study_db):  # nothing fits: no new study file left
+        result, _, project, store, _ = run_search(
+            config, db, subset, gpu_memory_gb, cost_per_1k, top, study_db,
+            show=not as_json, progress=progress and not as_json, surrogate=surrogate, gpus=gpus,
+        )  # fmt: skip
     if as_json:
         import sys
 

@@ -132,8 +132,11 @@ class _Mode:
     """What the walk keeps (top-k or front): when to skip a subtree, what to do at a leaf.
 
     Credit, cost and memory reach :meth:`prune` and the blocks' ``q*`` arrays in units of
-    1e-9 (:func:`_q`): the order of summation then never decides a tie.
+    1e-9 (:func:`_q`): the order of summation then never decides a tie. ``version``
+    changes whenever the kept result does, so bounds computed before stay valid until then.
     """
+
+    version = 0
 
     def prune(self, acc: float, credit: float, cost: float, memory: float) -> bool:
         raise NotImplementedError
@@ -250,14 +253,19 @@ class _BranchAndBound:
 
     def _node(self, depth: int, prefix: np.ndarray, cost: float, latency: float, credit: float,
               memory: float, used: np.ndarray, choice: Choice,
-              progress: Progress | None = None) -> None:  # fmt: skip
+              progress: Progress | None = None,
+              keep: tuple[np.ndarray, np.ndarray] | None = None) -> None:  # fmt: skip
         self.n_nodes += 1
         admissible = [self._admissible(r, depth, cost, latency, memory, used)
                       for r in range(depth, self.roles)]  # fmt: skip
+        if keep is not None:  # the parent already ruled out rows and columns of this leaf
+            admissible[0] &= keep[0]
+            admissible[1] &= keep[1]
         if not all(a.any() for a in admissible):
             return
         if depth == self.roles - 2:
-            self._leaf(prefix, cost, latency, credit, memory, used, choice, *admissible)
+            self._leaf(prefix, cost, latency, credit, memory, used, choice,
+                       admissible[0], admissible[1])  # fmt: skip
             return
         rest = prefix.copy()
         for offset, r in enumerate(range(depth + 1, self.roles), start=1):
@@ -274,11 +282,23 @@ class _BranchAndBound:
             high_credit = high_credit + self.max_credit[r]
         low_memory = memory + new_memory
         order = np.argsort(-bound, kind="stable")
+        rows = columns = None
+        if depth == self.roles - 3:  # the children are leaves: bound their rows and columns
+            rows, columns = self._leaf_bounds(
+                depth, prefix, cost, credit, memory, used, candidates, new_memory, admissible
+            )
+        version = self.mode.version
+        ruled_out = self.mode.prune_many(bound, _qa(high_credit), _qa(low_cost), _qa(low_memory))
         for done, j in enumerate(order, start=1):
-            if not self.mode.prune(
-                float(bound[j]), _q(high_credit[j]), _q(low_cost[j]), _q(low_memory[j])
-            ):
+            if self.mode.version != version:  # the result improved: bound the rest again
+                version = self.mode.version
+                rest = order[done - 1 :]
+                ruled_out[rest] = self.mode.prune_many(
+                    bound[rest], _qa(high_credit[rest]), _qa(low_cost[rest]), _qa(low_memory[rest])
+                )
+            if not ruled_out[j]:
                 c = int(candidates[j])
+                keep = None if rows is None or columns is None else (rows[j], columns[j])
                 now_used = used.copy()
                 now_used[self.model[depth][c]] = True
                 self._node(
@@ -290,9 +310,49 @@ class _BranchAndBound:
                     memory + float(new_memory[j]),
                     now_used,
                     (*choice, c),
+                    keep=keep,
                 )
             if progress is not None:
                 progress(done, len(order) + 1)
+
+    def _leaf_bounds(self, depth: int, prefix: np.ndarray, cost: float, credit: float,
+                     memory: float, used: np.ndarray, candidates: np.ndarray,
+                     new_memory: np.ndarray, admissible: list[np.ndarray],
+                     ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        """Per child of a node whose children are leaves: the last two roles' candidates left.
+
+        A child is a candidate of role ``depth``; the masks say which candidates of the
+        last-but-one (rows) and last role (columns) the mode cannot rule out for it.
+
+        Row ``i`` of child ``c`` is bounded by pairing it with the per-case best of the last
+        role, column ``j`` by pairing it with the per-case best of the last-but-one; the
+        sums are formed in the coalition's own order, so the bounds hold exactly.
+        """
+        a, b = depth + 1, depth + 2
+        fixed = self.scores[depth][candidates] * prefix
+        model_c = self.model[depth][candidates]
+        base_cost = cost + self.cost[depth][candidates]
+        base_credit = credit + self.credit[depth][candidates]
+        base_memory = memory + new_memory
+        out = []
+        for own, other in ((a, b), (b, a)):
+            allowed = admissible[own - depth]
+            best_other = self.scores[other][admissible[other - depth]].max(axis=0)
+            acc = fixed @ (self.scores[own] * best_other).T / self.n_cases
+            cost_other = float(self.cost[other][admissible[other - depth]].min())
+            credit_other = float(self.credit[other][admissible[other - depth]].max())
+            if own == a:
+                low_cost = (base_cost[:, None] + self.cost[own][None, :]) + cost_other
+                high_credit = (base_credit[:, None] + self.credit[own][None, :]) + credit_other
+            else:
+                low_cost = (base_cost + cost_other)[:, None] + self.cost[own][None, :]
+                high_credit = (base_credit + credit_other)[:, None] + self.credit[own][None, :]
+            models = self.model[own]
+            free = used[models][None, :] | (models[None, :] == model_c[:, None])
+            low_memory = base_memory[:, None] + np.where(free, 0.0, self.memory[models][None, :])
+            ruled_out = self.mode.prune_many(acc, _qa(high_credit), _qa(low_cost), _qa(low_memory))
+            out.append(allowed[None, :] & ~ruled_out)
+        return out[0], out[1]
 
     def _leaf(self, prefix: np.ndarray, cost: float, latency: float, credit: float,
               memory: float, used: np.ndarray, choice: Choice,
@@ -433,6 +493,7 @@ class _TopK(_Mode):
             at = bisect.bisect(self.keys, key)
             self.keys.insert(at, key)
             self.pool.insert(at, found)
+            self.version += 1
             del self.keys[self.k :], self.pool[self.k :]
 
 
@@ -452,6 +513,8 @@ class _Front(_Mode):
     def seed(self, found: list[Found]) -> None:
         """Start from coalitions already known to be feasible (the top-k)."""
         for f in sorted(found, key=lambda f: (-f.accuracy, f.cost, f.memory)):
+            if f.choice in self.choices:  # met already (seeds can repeat)
+                continue
             point = (np.array([f.accuracy]), np.array([_q(f.cost)]), np.array([_q(f.memory)]))
             if not self._dominated(*point)[0]:
                 self._add([f])
@@ -506,6 +569,7 @@ class _Front(_Mode):
     def _add(self, new: list[Found]) -> None:
         if not new:
             return
+        self.version += 1
         na = np.array([f.accuracy for f in new])
         nc = np.array([_q(f.cost) for f in new])
         nm = np.array([_q(f.memory) for f in new])
