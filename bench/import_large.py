@@ -81,7 +81,7 @@ def main() -> int:
         "load_avg_1min_after": round(os.getloadavg()[0], 1),
         "stored_steps": stored,
         "generate_csv_s": round(generated_s, 1),
-        "output": done.stdout.strip().splitlines()[-1],
+        "output": " ".join(done.stdout.split())[-160:],
     }
     print(json.dumps(report, indent=2))
     if not args.keep:

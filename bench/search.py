@@ -266,8 +266,8 @@ def end_to_end(workdir: Path, seed: int) -> dict[str, object]:
             "import resource, subprocess, sys, time; t = time.perf_counter(); "
             "r = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
             "w = time.perf_counter() - t; "
-            "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss; "
-            "print(r.returncode, round(w, 2), rss); "
+            "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+            "print(r.returncode, round(w, 2), u.ru_maxrss, round(u.ru_utime + u.ru_stime, 2)); "
             "sys.stderr.write(r.stderr); sys.stdout.write(r.stdout)"
         )
         command = [*rolecast, "search", "-c", str(project), "--db", str(db), "--format", "json",
@@ -275,8 +275,8 @@ def end_to_end(workdir: Path, seed: int) -> dict[str, object]:
         done = subprocess.run([sys.executable, "-c", wrapper, *command], env=env,
                               capture_output=True, text=True, check=False)  # fmt: skip
         head, _, body = done.stdout.partition("\n")
-        code, wall, rss_kib = head.split()
-        entry: dict[str, object] = {"exit": int(code), "wall_s": float(wall),
+        code, wall, rss_kib, cpu = head.split()
+        entry: dict[str, object] = {"exit": int(code), "wall_s": float(wall), "cpu_s": float(cpu),
                                     "peak_rss_mb": round(int(rss_kib) / 1024, 1)}  # fmt: skip
         if int(code) == 0:
             report = json.loads(body)
@@ -293,6 +293,7 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[5, 20, 40, 100])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--no-end-to-end", action="store_true")
+    parser.add_argument("--only-end-to-end", action="store_true")
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()[0]:.1f} (2 shared cores)", flush=True)
     header = (
@@ -302,7 +303,7 @@ def main() -> int:
     )
     print(header)
     print("|" + "---|" * (header.count("|") - 1))
-    for size in args.sizes:
+    for size in [] if args.only_end_to_end else args.sizes:
         for seed in range(args.seeds):
             s = synthetic(seed, size)
             m = profile_matrix(s)

@@ -14,7 +14,7 @@ from typing import Any
 from rolecast.backends import Backend, ChatRequest, ChatResult, create_backend
 from rolecast.errors import ConfigError
 from rolecast.export import CoalitionConfig
-from rolecast.profiles import metrics
+from rolecast.profiles import facts, metrics
 from rolecast.profiles.roles import (
     CallerRole,
     ExtractorRole,
@@ -167,7 +167,7 @@ class CoalitionRunner:
             )
             history.append(HistoryItem(action, arguments, observation))
         who, result = self._ask("responder", self.responder.request(instruction, history, dialogue))
-        trajectory.answer = result.text.strip() if result.ok else ""
+        trajectory.answer = self.responder.answer_text(result.text) if result.ok else ""
         self._add(
             trajectory,
             AgentStep(
@@ -244,16 +244,24 @@ their stored calls and answer, without running the models again."""
 def judge(
     case: ToolCase, trajectory: Trajectory, similarity: Callable[[str, str], float]
 ) -> dict[str, Any]:
-    """End-to-end verdict against the gold: IBM planner pass, slot filling, answer cosine."""
+    """End-to-end verdict against the gold: IBM planner pass, slot filling, the answer.
+
+    The answer passes as the responder role's steps do (:func:`facts.answer_passes`: the
+    gold's facts stated, none contradicted, no echo of the request; cosine where the gold
+    states no facts). ``answer_facts`` is the fact recall, None where the gold has no facts.
+    """
     gold_calls = [(step.tool, dict(step.arguments)) for step in case.steps]
     plan_ok = metrics.ibm_planner_pass(trajectory.tools_called, [t for t, _ in gold_calls])
     procedural = plan_ok and metrics.ibm_slot_filling_pass(trajectory.calls, gold_calls)
-    cosine = (
-        similarity(trajectory.answer, case.answer) if case.answer and trajectory.answer else 0.0
-    )
+    answered, cosine, recall = False, 0.0, None
+    if case.answer and trajectory.answer:
+        verdict = facts.answer_passes(trajectory.answer, case.answer, case.instruction, similarity)
+        answered, cosine = verdict.passed, verdict.cosine
+        recall = round(verdict.check.recall, 4) if verdict.check.facts else None
     return {
         "planner_pass": plan_ok,
         "procedural": procedural,
         "answer_cosine": round(cosine, 4),
-        "success": procedural and cosine >= ResponderRole.threshold,
+        "answer_facts": recall,
+        "success": procedural and answered,
     }

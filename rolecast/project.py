@@ -96,4 +96,35 @@ def load_project(path: str | Path | None) -> tuple[ProjectConfig, str]:
     base = Path.cwd() if path is None else Path(path).parent
     if project.tools is not None:
         project = project.model_copy(update={"tools": project.tools.resolved(base)})
+    if path is not None:
+        project = _paths_from(project, Path(path).parent)
     return project, where
+
+
+PATH_OPTIONS = frozenset({"ibm_dir"})
+"""Loader options (``case_options``) that name a file or folder."""
+
+
+def _paths_from(project: ProjectConfig, folder: Path) -> ProjectConfig:
+    """``cases:`` (and path options) relative to the project file's folder, not the CWD.
+
+    ``cases: data/cases.jsonl`` or ``cases: bfcl:data/x.json`` in ``proj/rolecast.yaml``
+    means ``proj/data/...`` wherever rolecast runs; absolute and ``~`` paths are kept.
+    """
+    from rolecast.profiles.loaders import FORMATS, NATIVE_SUFFIXES
+
+    def resolve(text: str) -> str:
+        path = Path(text).expanduser()
+        return text if path.is_absolute() else str(folder / path)
+
+    kind, _, rest = project.cases.partition(":")
+    cases = project.cases  # builtin, or a spec load_cases will explain
+    if kind in FORMATS and rest:
+        cases = f"{kind}:{resolve(rest)}"
+    elif not rest and Path(project.cases).suffix.lower() in NATIVE_SUFFIXES:
+        cases = resolve(project.cases)
+    options = {
+        key: resolve(value) if key in PATH_OPTIONS else value
+        for key, value in project.case_options.items()
+    }
+    return project.model_copy(update={"cases": cases, "case_options": options})

@@ -26,7 +26,9 @@ __all__ = [
     "ToolTurn",
     "Turn",
     "UserTurn",
+    "bare_properties",
     "canonical_json",
+    "compact_json",
     "parse_gpus",
     "stable_hash",
 ]
@@ -42,9 +44,111 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
+def compact_json(value: Any) -> str:
+    """JSON in the value's own key order, no whitespace: what a prompt or a grammar shows.
+
+    Unlike :func:`canonical_json` it keeps the order a user wrote: the order of a tool's
+    properties is the order a constrained model writes its arguments in (``username``
+    before ``password``), so sorting it would change what the model is asked to do.
+    """
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
 def stable_hash(value: Any, length: int = 16) -> str:
     """A short sha256 of ``value``'s canonical JSON."""
     return hashlib.sha256(canonical_json(value).encode()).hexdigest()[:length]
+
+
+_SCHEMA_KEYWORDS = frozenset(
+    {
+        # JSON Schema 2020-12 core, applicator, validation, meta-data, format, content
+        "$schema",
+        "$id",
+        "$ref",
+        "$anchor",
+        "$dynamicRef",
+        "$dynamicAnchor",
+        "$vocabulary",
+        "$comment",
+        "$defs",
+        "allOf",
+        "anyOf",
+        "oneOf",
+        "not",
+        "if",
+        "then",
+        "else",
+        "dependentSchemas",
+        "prefixItems",
+        "items",
+        "contains",
+        "properties",
+        "patternProperties",
+        "additionalProperties",
+        "propertyNames",
+        "unevaluatedItems",
+        "unevaluatedProperties",
+        "type",
+        "enum",
+        "const",
+        "multipleOf",
+        "maximum",
+        "exclusiveMaximum",
+        "minimum",
+        "exclusiveMinimum",
+        "maxLength",
+        "minLength",
+        "pattern",
+        "maxItems",
+        "minItems",
+        "uniqueItems",
+        "maxContains",
+        "minContains",
+        "maxProperties",
+        "minProperties",
+        "required",
+        "dependentRequired",
+        "title",
+        "description",
+        "default",
+        "deprecated",
+        "readOnly",
+        "writeOnly",
+        "examples",
+        "format",
+        "contentEncoding",
+        "contentMediaType",
+        "contentSchema",
+        # earlier drafts and OpenAPI
+        "definitions",
+        "dependencies",
+        "additionalItems",
+        "nullable",
+        "discriminator",
+        "example",
+        "externalDocs",
+        "xml",
+    }
+)
+_PROPERTY_HINTS = frozenset({"type", "description", "enum", "properties", "items", "$ref"})
+
+
+def bare_properties(schema: dict[str, Any]) -> list[str]:
+    """Top-level keys of ``schema`` that look like properties written without the wrapper.
+
+    ``{"username": {"type": "string"}}`` is valid JSON Schema (unknown keywords are
+    ignored), but it declares no parameter at all: a caller held to it may write only
+    ``{}``. A key that is no JSON Schema keyword (nor an ``x-`` extension) and holds a
+    schema-like mapping (with ``type``, ``description``, ``enum``, ...) is such a property.
+    """
+    return [
+        key
+        for key, value in schema.items()
+        if key not in _SCHEMA_KEYWORDS
+        and not key.startswith("x-")
+        and isinstance(value, dict)
+        and _PROPERTY_HINTS & set(value)
+    ]
 
 
 class StrictModel(BaseModel):
@@ -71,6 +175,13 @@ class Tool(StrictModel):
         if value.get("type", "object") != "object":
             raise ValueError(
                 f"parameters must be a JSON Schema of type object, not {value['type']!r}"
+            )
+        bare = bare_properties(value)
+        if bare:
+            names = ", ".join(repr(key) for key in bare)
+            raise ValueError(
+                f"parameters look like a bare properties mapping ({names}) without the JSON "
+                "Schema wrapper; write them as {type: object, properties: {...}}"
             )
         try:
             jsonschema.Draft202012Validator.check_schema(value)
@@ -259,9 +370,7 @@ class Candidate(StrictModel):
         ones, which change speed or transport only: each backend's options model marks
         them (``rolecast.backends.fingerprint`` passes them in).
         """
-        shaping = {
-            key: value for key, value in sorted(self.options.items()) if key not in neutral
-        }
+        shaping = {key: value for key, value in sorted(self.options.items()) if key not in neutral}
         return ({"options": shaping} if shaping else {}) | {
             "backend": self.backend,
             "chat_format": self.chat_format,

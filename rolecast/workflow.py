@@ -37,11 +37,25 @@ class CaseSelection:
     loaded: LoadResult
 
 
-def select_cases(project: ProjectConfig, subset: int | None = None) -> CaseSelection:
-    """Load the project's cases and pick the profiling subset."""
+def select_cases(
+    project: ProjectConfig, subset: int | None = None, *, strict_native: bool = True
+) -> CaseSelection:
+    """Load the project's cases and pick the profiling subset.
+
+    A subset of the built-in suite or of a native case file is tag-balanced
+    (:func:`rolecast.suite.default_subset`); of a benchmark file (ToolAlpaca, BFCL,
+    JSON-RAG), its first ``n`` cases, so that a subset is a documented prefix.
+
+    Args:
+        project: the project.
+        subset: overrides the project's ``subset``.
+        strict_native: a native case file with a skipped record is an error (the user's
+            own file is fixed, not half-used); ``rolecast cases`` passes False to list
+            every problem instead.
+    """
     loaded = load_cases(project.cases, **project.case_options)
-    native = project.cases.partition(":")[0] not in FORMATS
-    if loaded.skipped and native and Path(project.cases).suffix.lower() in NATIVE_SUFFIXES:
+    native = _is_native(project.cases)
+    if loaded.skipped and native and strict_native:
         # A user's own case file is fixed, not half-used: the first problem, one line.
         more = len(loaded.skipped) - 1
         raise CaseError(str(loaded.skipped[0]) + (f" (and {more} more)" if more else ""))
@@ -51,13 +65,17 @@ def select_cases(project: ProjectConfig, subset: int | None = None) -> CaseSelec
     holdout = [c for c in loaded.cases if c.split == "holdout"]
     n = subset if subset is not None else project.subset
     if n is not None and n < len(profile):
-        if project.cases == "builtin":
+        if project.cases == "builtin" or native:
             from rolecast.suite import default_subset
 
             profile = default_subset(loaded.cases, n)
         else:
             profile = profile[:n]
     return CaseSelection(profile=profile, holdout=holdout, loaded=loaded)
+
+
+def _is_native(spec: str) -> bool:
+    return spec.partition(":")[0] not in FORMATS and Path(spec).suffix.lower() in NATIVE_SUFFIXES
 
 
 def roles_of(project: ProjectConfig, only: Sequence[str] = ()) -> list[Role]:

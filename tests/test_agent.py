@@ -87,7 +87,7 @@ def test_a_large_response_goes_through_the_extractor():
     extract = next(s for s in trajectory.steps if s.kind == "extract")
     assert extract.data == ["products.name", "products.price_usd"]
     # the responder saw the cut response, not the 12k-character catalogue
-    responder_prompt = backend.requests[-1].messages[-1].content
+    responder_prompt = "\n".join(m.content for m in backend.requests[-1].messages)
     assert "price_usd" in responder_prompt and "supplier" not in responder_prompt
 
 
@@ -140,6 +140,7 @@ def test_judge_against_the_gold_case():
         "planner_pass": True,
         "procedural": True,
         "answer_cosine": 1.0,
+        "answer_facts": 1.0,
         "success": True,
     }
 
@@ -152,3 +153,16 @@ def test_model_text_that_looks_like_markup_prints_as_it_is(capsys):
     print_trajectory(trajectory)  # rich would raise MarkupError on the unescaped text
     out = capsys.readouterr().out
     assert answer in out and "Say [b]hi[/b]." in out
+
+
+def test_judge_uses_the_responder_fact_check():
+    """A wrong number with a high cosine is no end-to-end success (issue 11)."""
+    case = next(c for c in build_suite() if c.id == "conv-001")
+    gold = case.steps[0]
+    outputs = ['{"action": "convert_units"}', json.dumps(gold.arguments), '{"action": "finish"}']
+    wrong, _ = run([*outputs, "10 miles is 19.31 kilometres."], case.instruction)
+    verdict = judge(case, wrong, lambda a, b: 0.95)
+    assert verdict["procedural"] and not verdict["success"] and verdict["answer_cosine"] == 0.95
+    assert verdict["answer_facts"] == 0.0
+    right, _ = run([*outputs, "That is 16.09 km."], case.instruction)
+    assert judge(case, right, lambda a, b: 0.3)["success"]

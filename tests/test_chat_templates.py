@@ -61,3 +61,46 @@ def test_grammar_schema_spells_regex_escapes_as_classes():
     assert out["properties"]["date"]["pattern"] == "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
     assert "pattern" not in out["properties"]["name"]
     assert out["properties"]["tags"]["items"]["pattern"] == "[A-Za-z0-9_]+"
+
+
+PREFILLED = (*MESSAGES, Message("assistant", "Answer:"))
+
+
+def test_a_trailing_assistant_message_opens_the_reply():
+    """The model continues a begun reply instead of starting (and copying) on its own."""
+    assert CHAT_FORMATS["gemma"](PREFILLED).prompt == (
+        "<start_of_turn>user\nBe brief.\n\nHi?<end_of_turn>\n<start_of_turn>model\nAnswer:"
+    )
+    assert CHAT_FORMATS["chatml"](PREFILLED).prompt.endswith(
+        "<|im_start|>user\nHi?<|im_end|>\n<|im_start|>assistant\nAnswer:"
+    )
+    # an assistant message that is not the last is an earlier turn, closed as usual
+    turns = (*PREFILLED, Message("user", "More?"))
+    assert CHAT_FORMATS["gemma"](turns).prompt.endswith(
+        "<start_of_turn>model\nAnswer:<end_of_turn>\n<start_of_turn>user\nMore?<end_of_turn>\n"
+        "<start_of_turn>model\n"
+    )
+
+
+def test_the_responder_prompt_begins_the_answer():
+    from rolecast.profiles.prompts import load_template
+
+    messages = load_template("responder").render(history="(none yet)", instruction="Hi?")
+    assert [m.role for m in messages] == ["system", "user", "assistant"]
+    assert messages[-1].content == "Answer:"
+
+
+def test_an_http_server_gets_the_prefill_at_the_end_of_the_user_turn():
+    """Chat-completions servers do not continue a trailing assistant message portably."""
+    from rolecast.backends import ChatRequest
+    from rolecast.backends.http import build_payload
+    from rolecast.types import Candidate
+
+    candidate = Candidate(name="m", backend="http", model="m", base_url="http://127.0.0.1:1")
+    payload = build_payload(candidate, ChatRequest(messages=PREFILLED))
+    assert payload["messages"] == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Hi?\n\nAnswer:"},
+    ]
+    plain = build_payload(candidate, ChatRequest(messages=MESSAGES))
+    assert [m["content"] for m in plain["messages"]] == ["Be brief.", "Hi?"]

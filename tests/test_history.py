@@ -112,6 +112,9 @@ def test_every_role_renders_the_turns_as_messages(role_name):
         case = case.model_copy(update={"steps": steps})
     step = get_role(role_name).steps(case)[0]
     messages = step.request.messages
+    if role_name == "responder":  # its reply is begun with a prefill ("Answer:")
+        assert messages[-1].role == "assistant" and messages[-1].content == "Answer:"
+        messages = messages[:-1]
     assert [m.role for m in messages] == ["system", "user", "assistant", "user"]
     assert messages[1].content == "What is the weather in Paris?"
     assert messages[2].content == (
@@ -130,7 +133,7 @@ def test_without_history_the_prompt_is_system_and_user():
 def test_a_dialogue_ending_with_a_user_turn_still_alternates():
     case = dialogue_case([*HISTORY, {"role": "user", "content": "Thanks."}])
     messages = get_role("responder").steps(case)[0].request.messages
-    assert [m.role for m in messages] == ["system", "user", "assistant", "user"]
+    assert [m.role for m in messages] == ["system", "user", "assistant", "user", "assistant"]
     assert messages[3].content.startswith("Thanks.\n\n")
 
 

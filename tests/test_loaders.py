@@ -634,7 +634,12 @@ def _case(case_id: str, **extra: Any) -> dict[str, Any]:
     return {
         "id": case_id,
         "instruction": "Convert 3 km to miles.",
-        "tools": [{"name": "convert", "parameters": {"type": "object", "properties": {}}}],
+        "tools": [
+            {
+                "name": "convert",
+                "parameters": {"type": "object", "properties": {"value": {"type": "number"}}},
+            }
+        ],
         "steps": [{"tool": "convert", "arguments": {"value": 3}}],
         **extra,
     }

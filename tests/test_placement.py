@@ -144,3 +144,33 @@ def test_a_model_too_big_for_every_gpu_is_a_budget_error() -> None:
     m = matrix({("a", "planner"): "11"}, [candidate("a", memory_gb=100.0)])
     with pytest.raises(BudgetError, match=r"gpus=\[80.0\] binds"):
         search(m, Budget(gpus=[80.0]))
+
+
+def test_the_export_places_a_large_model_over_two_gpus_with_tensor_parallelism() -> None:
+    from rolecast.export import build_coalition_config
+
+    served = MIXTRAL.model_copy(update={"base_url": "http://127.0.0.1:8000/v1"})
+    m = matrix({("mixtral", "planner"): "11", ("qwen7b", "caller"): "10"}, [served, QWEN_7B])
+    budget = Budget(gpus=[80.0, 80.0])
+    chosen = search(m, budget).best
+    config = build_coalition_config(
+        chosen,
+        [],
+        m,
+        pipeline=["planner", "caller"],
+        prompt_versions={"planner": "v", "caller": "v"},
+        budget=budget,
+        cases="builtin",
+        database="sqlite:///x.db",
+        fingerprints={"mixtral": "a", "qwen7b": "b"},
+        study=None,
+    )
+    by_name = {p.candidate: p for p in config.placement}
+    mixtral, qwen = by_name["mixtral"], by_name["qwen7b"]
+    assert (mixtral.gpus, mixtral.tensor_parallel_size) == ([0, 1], 2)
+    assert mixtral.memory_fraction == pytest.approx(48.2 / 80, abs=1e-4)
+    assert qwen.tensor_parallel_size == 1 and len(qwen.gpus) == 1
+    # 48.2 + 15.5 GB on one GPU is 0.79 of it: within 0.9
+    assert mixtral.memory_fraction + qwen.memory_fraction <= MAX_UTILIZATION
+    assert mixtral.serve_command is not None
+    assert "--tensor-parallel-size 2" in mixtral.serve_command

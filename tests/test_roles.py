@@ -186,7 +186,7 @@ def test_caller_exact_match_and_arg_f1():
 def test_caller_later_step_sees_earlier_result():
     case = make_case()
     step = CallerRole().steps(case)[1]
-    assert "16.09" in step.request.messages[-1].content
+    assert "16.09" in step.request.messages[1].content  # the user turn; then the prefill
 
 
 def test_extractor_only_on_evidence_steps_and_needs_a_real_cut():
@@ -221,7 +221,7 @@ def test_responder_uses_injected_similarity_and_threshold():
     case = make_case()
     role = ResponderRole(similarity=lambda a, b: 0.9 if "16.09" in a else 0.1)
     (step,) = role.steps(case)
-    assert "16.09" in step.request.messages[-1].content
+    assert "16.09" in step.request.messages[1].content  # the user turn; then the prefill
     good = role.score(case, step, ok("It is 16.09 km."))
     assert good.success and good.metrics["cosine"] == 0.9 and 0 < good.metrics["rouge_l"] <= 1
     assert not role.score(case, step, ok("No idea.")).success
@@ -272,3 +272,43 @@ def test_responder_score_stays_in_unit_interval_for_negative_cosine():
     (step,) = role.steps(case)
     score = role.score(case, step, ok("Unrelated."))
     assert score.score == 0.0 and score.metrics["cosine"] == -0.2 and not score.success
+
+
+def test_responder_passes_on_the_gold_facts_not_on_cosine():
+    """Issue 11: cosine 0.88 passed "is currently at $1.000" against the gold "248.9"."""
+    case = make_case().model_copy(
+        update={"instruction": "What is the price of gold today?", "answer": "248.9"}
+    )
+    role = ResponderRole(similarity=lambda a, b: 0.88)
+    (step,) = role.steps(case)
+    wrong = role.score(case, step, ok("The price is currently at $1.000."))
+    assert not wrong.success and wrong.metrics["cosine"] == 0.88
+    assert wrong.metrics["fact_recall"] == 0.0
+    right = ResponderRole(similarity=lambda a, b: 0.2).score(case, step, ok("It is 248.90."))
+    assert right.success and right.metrics["fact_recall"] == 1.0
+
+
+def test_responder_fails_a_reply_that_repeats_the_request():
+    case = make_case().model_copy(
+        update={"instruction": "What is the weather in Paris?", "answer": "The weather in Paris"}
+    )
+    role = ResponderRole(similarity=lambda a, b: 0.85)
+    (step,) = role.steps(case)
+    assert not role.score(case, step, ok("What is the weather in Paris?")).success
+    assert role.score(case, step, ok("The weather in Paris is sunny, 14 °C.")).success
+
+
+def test_responder_scorer_change_gives_a_new_prompt_version():
+    # steps stored under the cosine rule (scorer "2") must not be reused by the fact check
+    assert not ResponderRole().prompt_version.endswith(".s2")
+    assert PlannerRole().prompt_version.endswith(".s2")  # the other roles' steps stay valid
+
+
+def test_responder_answer_is_the_first_non_empty_line():
+    """A model may break the line after the prefill ``Answer:`` before it answers."""
+    request = ResponderRole().steps(make_case())[0].request
+    assert request.stop == ("\n\n",) and request.messages[-1].content == "Answer:"
+    assert ResponderRole.answer_text("\n 10 miles is 16.09 km.\nUser: more?") == (
+        "10 miles is 16.09 km."
+    )
+    assert ResponderRole.answer_text(" \n\n") == ""

@@ -92,3 +92,19 @@ def test_schema_search_is_published(monkeypatch, capsys):
     code, out, _ = cli(monkeypatch, capsys, "schema", "search")
     assert code == 0
     assert json.loads(out)["title"] == "SearchReport"
+
+
+def test_export_with_gpus_writes_the_placement(project, tmp_path, monkeypatch, capsys):
+    import yaml
+
+    out = tmp_path / "coalition.yaml"
+    code, _, err = cli(
+        monkeypatch, capsys, "export", "-c", str(project), "-o", str(out), "--gpus", "2x80"
+    )
+    assert code == 0, err
+    data = yaml.safe_load(out.read_text())
+    assert data["budget"]["gpus"] == [80.0, 80.0]
+    for placed in data["placement"]:
+        assert placed["gpus"] and placed["gpus"][0] == placed["gpu"]
+        assert placed["tensor_parallel_size"] == 1
+        assert 0 < placed["memory_fraction"] <= 0.9

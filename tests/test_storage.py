@@ -175,6 +175,14 @@ class TestContract:
         }
         assert store.existing_keys("fp-gemma", "caller", "v1") == {("hash-c", 0)}
         assert store.existing_keys("fp-none", "planner", "v1") == set()
+        # the same in one query for several models, grouped by (fingerprint, role, prompt)
+        assert store.existing_keys_many(["fp-gemma", "fp-other", "fp-none"]) == {
+            ("fp-gemma", "planner", "v1"): {("hash-a", 0), ("hash-a", 1), ("hash-b", 0)},
+            ("fp-gemma", "caller", "v1"): {("hash-c", 0)},
+            ("fp-gemma", "planner", "v2"): {("hash-e", 0)},
+            ("fp-other", "planner", "v1"): {("hash-d", 0)},
+        }
+        assert store.existing_keys_many([]) == {}
 
     def test_get_step_misses_return_none(self, store: ProfileStore) -> None:
         store.add_step(step())

@@ -432,7 +432,7 @@ def test_prompts_show_every_value_a_role_must_use(suite: list[ToolCase]) -> None
                     assert shown in prompt, f"{case.id} caller step {step.index}: {name}={shown}"
                     checked += 1
         for step in ResponderRole().steps(case):
-            prompt = step.request.messages[-1].content
+            prompt = "\n".join(m.content for m in step.request.messages)
             results = " ".join(json.dumps(s.observation) for s in case.steps)
             hidden = (_numbers(case.answer or "") & _numbers(results)) - _numbers(prompt)
             assert not hidden, f"{case.id} responder: {sorted(hidden)} not in the prompt"

@@ -136,17 +136,23 @@ class ProfileMatrix:
         A case on which no role of the pipeline has a step (a no-call case in a caller-only
         pipeline) says nothing about a coalition and is left out, not counted as solved.
         """
-        cases = [case for case in cases if any(role.steps(case) for role in roles)]
-        case_ids = [case.id for case in cases]
-        # the same for every candidate: computed once, not candidates × roles × cases times
-        expected = {
+        # Each role's step indices and each case's hash, computed once for every candidate
+        # (building a role's steps renders its prompts; hashing dumps the case).
+        indices = {
             role.name: {case.id: [step.index for step in role.steps(case)] for case in cases}
             for role in roles
         }
+        cases = [case for case in cases if any(indices[role.name][case.id] for role in roles)]
+        case_ids = [case.id for case in cases]
         hashes = {case.id: case.content_hash for case in cases}
         stats: dict[tuple[str, str], RoleStats] = {}
+        by_candidate: dict[str, list[StepRecord]] = {c.name: [] for c in candidates}
+        for row in store.steps(  # one query for all candidates, grouped here
+            candidates=[c.name for c in candidates], roles=[r.name for r in roles]
+        ):
+            by_candidate[row.candidate].append(row)
         for candidate in candidates:
-            rows = store.steps(candidates=[candidate.name], roles=[r.name for r in roles])
+            rows = by_candidate[candidate.name]
             upstream = imported_outcomes(rows)  # what `given <role>` imports are conditional on
             for role in roles:
                 stats[(candidate.name, role.name)] = _role_stats(
@@ -156,7 +162,7 @@ class ProfileMatrix:
                     [r for r in rows if r.role == role.name],
                     fingerprints.get(candidate.name),
                     upstream,
-                    expected[role.name],
+                    indices[role.name],
                     hashes,
                 )
         return cls(stats, candidates, [r.name for r in roles], case_ids)
@@ -336,7 +342,7 @@ def _role_stats(
     rows: Sequence[StepRecord],
     fingerprint: str | None,
     upstream: Mapping[tuple[str, str], bool],
-    expected_steps: Mapping[str, list[int]],
+    indices: Mapping[str, list[int]],
     hashes: Mapping[str, str],
 ) -> RoleStats:
     native = {
@@ -352,7 +358,7 @@ def _role_stats(
     per_case: dict[str, list[StepRecord]] = {}
     missing = 0
     for case in cases:
-        expected = expected_steps[case.id]
+        expected = indices[case.id]
         if use_import:
             found = imported.get(case.id, [])
             if expected and not found:  # a role with no step on the case passes vacuously

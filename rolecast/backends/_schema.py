@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["grammar_schema"]
+from rolecast.types import compact_json
+
+__all__ = ["grammar_json", "grammar_schema"]
 
 _PATTERN_ESCAPES = {r"\d": "[0-9]", r"\w": "[A-Za-z0-9_]", r"\s": "[ ]"}
 
@@ -34,3 +36,15 @@ def grammar_schema(schema: Any) -> Any:
             value = grammar_schema(value)
         out[key] = value
     return out
+
+
+def grammar_json(schema: Any) -> str:
+    """``schema`` prepared (:func:`grammar_schema`) as JSON text, property order kept.
+
+    A constrained decoder makes the model write an object's properties in the order the
+    schema lists them; that order is part of the schema the user wrote (a model told "my
+    username is foo and my password is bar" should write ``username`` first), so the text
+    is never key-sorted. It is also the cache key of a converted grammar, so two schemas
+    that differ only in order get their own grammars.
+    """
+    return compact_json(grammar_schema(schema))

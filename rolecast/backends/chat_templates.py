@@ -8,6 +8,12 @@ Gemma's own template puts it at the top of the first user turn.
 Formats: ``None`` uses the model's own template from its GGUF metadata (Jinja, as
 ``tokenizer.chat_template``); ``"chatml"`` and ``"gemma"`` are built in for models that
 carry no template (a base model such as Gemma-3-270M).
+
+A trailing assistant message is a *prefill*: the model's turn is opened with its text and
+the model continues it (the generated text is the continuation). A base model given a
+bare model turn tends to copy the start of the user turn (Gemma-3-270M repeated the
+responder's system prompt in every step); a reply already begun ("Answer:") is continued
+as an answer instead.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from typing import Any
 from rolecast.backends._base import Message
 from rolecast.errors import BackendError
 
-__all__ = ["CHAT_FORMATS", "Rendered", "make_renderer"]
+__all__ = ["CHAT_FORMATS", "Rendered", "make_renderer", "split_prefill"]
 
 
 @dataclass(frozen=True)
@@ -44,14 +50,23 @@ def _system_end(prompt: str, messages: Sequence[Message]) -> int:
     return at + len(system) if at >= 0 else 0
 
 
+def split_prefill(messages: Sequence[Message]) -> tuple[Sequence[Message], str]:
+    """The messages before a trailing assistant message, and that message's text ('' if none)."""
+    if len(messages) > 1 and messages[-1].role == "assistant":
+        return messages[:-1], messages[-1].content
+    return messages, ""
+
+
 def _chatml(messages: Sequence[Message]) -> Rendered:
+    messages, prefill = split_prefill(messages)
     prompt = "".join(f"<|im_start|>{m.role}\n{m.content}<|im_end|>\n" for m in messages)
-    prompt += "<|im_start|>assistant\n"
+    prompt += "<|im_start|>assistant\n" + prefill
     return Rendered(prompt, ("<|im_end|>",), add_bos=True, system_end=_system_end(prompt, messages))
 
 
 def _gemma(messages: Sequence[Message]) -> Rendered:
     """Gemma 3's template: the system text opens the first user turn."""
+    messages, prefill = split_prefill(messages)
     system = "\n\n".join(m.content for m in messages if m.role == "system")
     turns: list[str] = []
     for m in (m for m in messages if m.role != "system"):
@@ -60,7 +75,7 @@ def _gemma(messages: Sequence[Message]) -> Rendered:
             content = f"{system}\n\n{content}"
         role = "model" if m.role == "assistant" else "user"
         turns.append(f"<start_of_turn>{role}\n{content}<end_of_turn>\n")
-    prompt = "".join(turns) + "<start_of_turn>model\n"
+    prompt = "".join(turns) + "<start_of_turn>model\n" + prefill
     return Rendered(
         prompt, ("<end_of_turn>",), add_bos=True, system_end=_system_end(prompt, messages)
     )
@@ -93,10 +108,11 @@ def make_renderer(llm: Any, chat_format: str | None, where: str) -> Renderer:
     formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
 
     def render(messages: Sequence[Message]) -> Rendered:
+        messages, prefill = split_prefill(messages)
         chat: list[Any] = [{"role": m.role, "content": m.content} for m in messages]
-        result = formatter(messages=chat)
+        result = formatter(messages=chat)  # ends with the generation prompt
         return Rendered(
-            result.prompt,
+            result.prompt + prefill,
             (eos,) if eos else (),
             add_bos=False,  # the template places any special tokens itself
             system_end=_system_end(result.prompt, messages),

@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
-import json
 import os
 import time
 from collections.abc import Sequence
@@ -43,7 +42,7 @@ from rolecast.backends._base import (
     neutral_option,
 )
 from rolecast.backends._schema import grammar_schema
-from rolecast.backends.chat_templates import CHAT_FORMATS, Rendered
+from rolecast.backends.chat_templates import CHAT_FORMATS, Rendered, split_prefill
 from rolecast.backends.models import (
     file_sha256,
     gguf_sha256,
@@ -51,7 +50,7 @@ from rolecast.backends.models import (
     resolve_model_path,
 )
 from rolecast.errors import BackendError, ModelNotFoundError
-from rolecast.types import Candidate
+from rolecast.types import Candidate, compact_json
 
 __all__ = ["TransformersBackend", "TransformersOptions", "directory_identity", "locate_weights"]
 
@@ -226,8 +225,10 @@ class TransformersBackend(Backend):
             if rendered.add_bos and tokenizer.bos_token_id is not None:
                 ids = [tokenizer.bos_token_id, *ids]
             return list(ids), rendered.stop
+        messages, prefill = split_prefill(messages)  # a trailing assistant message is continued
         chat = [{"role": m.role, "content": m.content} for m in messages]
         prompt = tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=True)
+        prompt += prefill
         ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
         stop = (tokenizer.eos_token,) if tokenizer.eos_token else ()
         return list(ids), stop
@@ -240,7 +241,7 @@ class TransformersBackend(Backend):
         if self._enforcer_data is None:
             self._enforcer_data = _tokenizer_data(self._tokenizer, eos_ids)
         prepared = grammar_schema(schema)
-        key = json.dumps(prepared, sort_keys=True)
+        key = _schema_key(prepared)
         if key not in self._parsers:
             try:
                 enforcer.JsonSchemaParser(prepared)
@@ -370,3 +371,12 @@ def _tokenizer_data(tokenizer: Any, eos_ids: list[int]) -> Any:
         return str(tokenizer.decode(tokens)).rstrip("\ufffd")
 
     return TokenEnforcerTokenizerData(regular, decode, eos_ids, False, vocab_size)
+
+
+def _schema_key(schema: dict[str, Any]) -> str:
+    """The parser cache key of ``schema``: its JSON as written, never key-sorted.
+
+    lm-format-enforcer makes the model write properties in the schema's order, so two
+    schemas that differ only in property order need their own parsers.
+    """
+    return compact_json(schema)

@@ -74,6 +74,7 @@ from rolecast.backends._base import (
     ServeCommand,
     neutral_option,
 )
+from rolecast.backends.chat_templates import split_prefill
 from rolecast.errors import BackendError
 from rolecast.types import Candidate
 
@@ -110,20 +111,24 @@ class HTTPOptions(BackendOptions):
     timeout_s: StrictFloat = neutral_option(
         60.0, "Seconds per attempt (connect, read, write).", gt=0
     )
-    backoff_s: StrictFloat = neutral_option(
-        0.5, "First retry's wait, doubled per retry.", ge=0
-    )
+    backoff_s: StrictFloat = neutral_option(0.5, "First retry's wait, doubled per retry.", ge=0)
 
 
 def build_payload(candidate: Candidate, request: ChatRequest) -> dict[str, Any]:
     """The OpenAI chat-completions body for ``request`` served as ``candidate``.
 
     ``stop`` is sent only when the request has stop strings; the JSON schema is sent in
-    the form ``candidate.options["json_mode"]`` names (default ``"json_schema"``).
+    the form ``candidate.options["json_mode"]`` names (default ``"json_schema"``). A
+    trailing assistant message (a prefill, which a chat-completions server does not
+    continue portably) is appended to the last user message instead.
     """
+    messages, prefill = split_prefill(request.messages)
+    chat = [{"role": m.role, "content": m.content} for m in messages]
+    if prefill and chat and chat[-1]["role"] == "user":
+        chat[-1]["content"] += f"\n\n{prefill}"
     payload: dict[str, Any] = {
         "model": candidate.model,
-        "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+        "messages": chat,
         "temperature": candidate.temperature,
         "seed": candidate.seed,
         "max_tokens": request.max_tokens or candidate.max_tokens,
@@ -373,9 +378,7 @@ class OpenAIHTTPBackend(Backend):
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
                 latency = time.perf_counter() - started
                 error = f"{type(exc).__name__}: {str(exc) or 'no detail'}"
-                fault = (
-                    Fault.TIMEOUT if isinstance(exc, httpx.TimeoutException) else Fault.CONNECT
-                )
+                fault = Fault.TIMEOUT if isinstance(exc, httpx.TimeoutException) else Fault.CONNECT
                 continue
             except httpx.HTTPError as exc:  # not transient (bad URL, local protocol error)
                 return self._failure(

@@ -14,7 +14,6 @@ evaluated once instead of once per step.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections import OrderedDict
@@ -34,7 +33,7 @@ from rolecast.backends._base import (
     ServeCommand,
     neutral_option,
 )
-from rolecast.backends._schema import grammar_schema
+from rolecast.backends._schema import grammar_json
 from rolecast.backends.chat_templates import make_renderer
 from rolecast.backends.models import gguf_sha256, resolve_gguf_file, resolve_model_path
 from rolecast.errors import BackendError, RolecastError
@@ -149,7 +148,7 @@ class LlamaCppBackend(Backend):
         it failed to parse, so each grammar is parsed once here first; a schema that cannot
         be converted falls back to "any JSON object": weaker constraint, not a crash.
         """
-        key = json.dumps(grammar_schema(schema), sort_keys=True)
+        key = grammar_json(schema)  # property order kept: it is the order the model writes
         if key not in self._grammars:
             grammar = self._convert(key)
             if grammar is None:

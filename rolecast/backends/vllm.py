@@ -54,7 +54,7 @@ from rolecast.backends._base import (
 )
 from rolecast.backends._schema import grammar_schema
 from rolecast.backends._vllm_args import engine_args, vllm_serve_command
-from rolecast.backends.chat_templates import CHAT_FORMATS
+from rolecast.backends.chat_templates import CHAT_FORMATS, split_prefill
 from rolecast.backends.hf import directory_identity
 from rolecast.errors import BackendError
 from rolecast.types import Candidate
@@ -224,8 +224,10 @@ class VLLMBackend(Backend):
             if rendered.add_bos and bos is not None:
                 ids = [bos, *ids]
             return ids, rendered.stop
+        messages, prefill = split_prefill(messages)  # a trailing assistant message is continued
         chat = [{"role": m.role, "content": m.content} for m in messages]
         prompt = tokenizer.apply_chat_template(chat, tokenize=False, add_generation_prompt=True)
+        prompt += prefill
         ids = list(tokenizer(prompt, add_special_tokens=False)["input_ids"])
         eos = getattr(tokenizer, "eos_token", None)
         return ids, (eos,) if eos else ()

@@ -11,6 +11,7 @@ from rich.markup import escape
 from rolecast.cli._common import ConfigOption, DbOption, SubsetOption, console
 from rolecast.cli.search_cmd import (
     CostOption,
+    GpusOption,
     MemoryOption,
     StudyOption,
     SurrogateOption,
@@ -55,6 +56,7 @@ def export(
     top: TopOption = 10,
     study_db: StudyOption = None,
     surrogate: SurrogateOption = None,
+    gpus: GpusOption = None,
 ) -> None:
     """Search, then write the chosen coalition (coalition.yaml, LiteLLM or vLLM)."""
     from rolecast.errors import ConfigError
@@ -72,8 +74,9 @@ def export(
 
         with discard_new_sqlite_on_failure(study_db):  # nothing fits: no new study file left
             result, matrix, project, store, fingerprints = run_search(
-                config, db, subset, gpu_memory_gb, cost_per_1k, top, study_db, surrogate=surrogate
-            )
+                config, db, subset, gpu_memory_gb, cost_per_1k, top, study_db,
+                surrogate=surrogate, gpus=gpus,
+            )  # fmt: skip
         with store:
             chosen = coalition_from_search(result, matrix, project, store, fingerprints)
         written = write_export(chosen, fmt, target)

@@ -98,7 +98,7 @@ def cases(
     if fmt not in ("text", "json"):
         raise ConfigError(f"--format {fmt!r}: choose text or json")
     project, _ = load_project(config)
-    selection = select_cases(project, subset)
+    selection = select_cases(project, subset, strict_native=False)
     loaded = selection.loaded
     steps = Counter(min(len(case.steps), 2) for case in loaded.cases)
     summary = {
@@ -212,9 +212,7 @@ def report(
     config: ConfigOption = None,
     db: DbOption = None,
     subset: SubsetOption = None,
-    fmt: Annotated[
-        str, typer.Option("--format", help="table | markdown | json | html")
-    ] = "table",
+    fmt: Annotated[str, typer.Option("--format", help="table | markdown | json | html")] = "table",
     output: Annotated[
         Path | None,
         typer.Option("--output", "-o", help="Write the json or html report here, not stdout."),

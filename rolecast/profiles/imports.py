@@ -243,9 +243,9 @@ def import_results(
         Skipped(results.source, f"{path.name}:{line}", _repeat_reason(first))
         for line, first in outcome.duplicates
     ]
-    skipped = sorted(
-        [*results.skipped, *repeats], key=lambda s: int(s.record.rsplit(":", 1)[1])
-    )[:MAX_LISTED]
+    skipped = sorted([*results.skipped, *repeats], key=lambda s: int(s.record.rsplit(":", 1)[1]))[
+        :MAX_LISTED
+    ]
     return ImportSummary(
         run_id=outcome.run_id,
         written=outcome.written,

@@ -112,6 +112,13 @@ def profile(
     )
     outcome = ProfileOutcome(run_id=run_id)
     plan: list[tuple[Candidate, list[_Job]]] = []
+    # A role's steps (their prompts) and a case's hash are the same for every candidate:
+    # built once, not once per candidate (a no-op reprofile is mostly this loop).
+    hashes = {case.id: case.content_hash for case in cases}
+    role_steps = {role.name: [(case, role.steps(case)) for case in cases] for role in roles}
+    stored = store.existing_keys_many(
+        [by_name[c.name] for c in candidates if generates(c)]
+    )  # every candidate × role's reusable steps, in one query
     for candidate in candidates:
         if not generates(candidate):
             outcome.imported.append(candidate.name)  # measured elsewhere: nothing to run
@@ -119,13 +126,13 @@ def profile(
         fp = by_name[candidate.name]
         jobs: list[_Job] = []
         for role in roles:
-            done = store.existing_keys(fp, role.name, role.prompt_version)
+            done = stored.get((fp, role.name, role.prompt_version), set())
             counts = outcome.per_pair.setdefault(
                 (candidate.name, role.name), {"new": 0, "reused": 0}
             )
-            for case in cases:
-                for step in role.steps(case):
-                    if (case.content_hash, step.index) in done:
+            for case, steps in role_steps[role.name]:
+                for step in steps:
+                    if (hashes[case.id], step.index) in done:
                         counts["reused"] += 1
                         outcome.reused += 1
                     else:

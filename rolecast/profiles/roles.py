@@ -19,9 +19,18 @@ from typing import Any, ClassVar
 
 from rolecast.backends._base import ChatRequest, ChatResult, Message
 from rolecast.errors import ConfigError
-from rolecast.profiles import metrics
+from rolecast.profiles import facts, metrics
 from rolecast.profiles.prompts import load_template
-from rolecast.types import FINISH, GoldStep, Tool, ToolCase, ToolTurn, Turn, canonical_json
+from rolecast.types import (
+    FINISH,
+    GoldStep,
+    Tool,
+    ToolCase,
+    ToolTurn,
+    Turn,
+    canonical_json,
+    compact_json,
+)
 
 __all__ = [
     "DEFAULT_PIPELINE",
@@ -193,10 +202,14 @@ class Role(abc.ABC):
     revision: ClassVar[int] = 1
     """Bump when the role's request changes outside its template (schema, limits)."""
 
+    scorer_version: ClassVar[str] = SCORER_VERSION
+    """The version of this role's scoring rule; a role whose rule changes alone sets its
+    own, so that only its stored verdicts are invalidated."""
+
     @property
     def prompt_version(self) -> str:
         """Template hash, role revision and limits, scorer version: keys every cached step."""
-        return f"{self.template.version}.r{self.revision}t{self.max_tokens}.s{SCORER_VERSION}"
+        return f"{self.template.version}.r{self.revision}t{self.max_tokens}.s{self.scorer_version}"
 
     @abc.abstractmethod
     def steps(self, case: ToolCase) -> list[RoleStep]:
@@ -313,6 +326,7 @@ class CallerRole(Role):
     name = "caller"
     max_tokens = 128
     scored_metrics = ("arg_f1", "exact_match")
+    revision = 2  # the schema is shown in the user's property order, no longer sorted
 
     def request(
         self,
@@ -328,7 +342,7 @@ class CallerRole(Role):
             history=format_history(history),
             tool_name=tool.name,
             tool_description=tool.description.strip().splitlines()[0] if tool.description else "",
-            tool_schema=canonical_json(tool.parameters),
+            tool_schema=compact_json(tool.parameters),  # the user's property order
         )
         return ChatRequest(
             messages=messages,
@@ -468,14 +482,28 @@ class ExtractorRole(Role):
 
 
 class ResponderRole(Role):
-    """Writes the final answer. Metrics: MiniLM cosine to the gold answer, ROUGE-L F."""
+    """Writes the final answer.
+
+    A step passes when the answer states the gold answer's facts (numbers with units,
+    dates, names, quoted values), contradicts none and does not repeat the request
+    (:func:`rolecast.profiles.facts.answer_passes`); a gold answer that states no facts
+    falls back to MiniLM cosine ≥ :attr:`threshold`. Metrics: ``fact_recall`` (where the
+    gold states facts), MiniLM ``cosine`` and ``rouge_l`` (secondary).
+    """
 
     name = "responder"
     max_tokens = 80
-    scored_metrics = ("cosine", "rouge_l")
-    revision = 2  # stops at the end of the first line
-    threshold: ClassVar[float] = 0.7
-    """A pass needs this cosine similarity to the gold answer (all-MiniLM-L6-v2)."""
+    scored_metrics = ("fact_recall", "cosine", "rouge_l")
+    revision = 3  # the reply begun with the template's prefill; the answer is its first line
+    scorer_version = f"{SCORER_VERSION}-facts1"  # the fact check replaced cosine ≥ 0.7
+    threshold: ClassVar[float] = facts.COSINE_FALLBACK
+    """The cosine (all-MiniLM-L6-v2) a gold answer without facts needs."""
+
+    def metric_names(self, step: RoleStep) -> tuple[str, ...]:
+        """``fact_recall`` only where the gold answer states facts."""
+        if facts.extract_facts(step.expected):
+            return self.scored_metrics
+        return tuple(m for m in self.scored_metrics if m != "fact_recall")
 
     def __init__(self, similarity: Callable[[str, str], float] | None = None) -> None:
         self._similarity = similarity
@@ -491,11 +519,21 @@ class ResponderRole(Role):
     def request(
         self, instruction: str, history: Sequence[HistoryItem], dialogue: Sequence[Turn] = ()
     ):
-        """The responder prompt over the (cut) tool results."""
+        """The responder prompt over the (cut) tool results.
+
+        The template ends with a prefill (``Answer:``), which a model may follow with a
+        line break before the answer, so generation stops at a blank line rather than at
+        the first line break, and :meth:`answer_text` keeps the first non-empty line.
+        """
         messages = self.template.render(
             dialogue_messages(dialogue), instruction=instruction, history=format_history(history)
         )
-        return ChatRequest(messages=messages, max_tokens=self.max_tokens, stop=("\n",))
+        return ChatRequest(messages=messages, max_tokens=self.max_tokens, stop=("\n\n",))
+
+    @staticmethod
+    def answer_text(text: str) -> str:
+        """The answer in a responder output: its first non-empty line, stripped."""
+        return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
     def steps(self, case: ToolCase) -> list[RoleStep]:
         """One step after all gold calls, when the case has a gold answer."""
@@ -505,14 +543,22 @@ class ResponderRole(Role):
         return [RoleStep(0, request, case.answer)]
 
     def score(self, case: ToolCase, step: RoleStep, result: ChatResult) -> StepScore:
-        """Cosine ≥ threshold = success; ROUGE-L reported beside it."""
-        text = result.text.strip() if result.ok else ""
+        """The fact check (or the cosine fallback) = success; similarity reported beside it.
+
+        The score is the fact recall (0 on a contradiction or an echo), or the cosine
+        clipped to [0, 1] where the gold states no facts; the raw cosine is in the metrics.
+        """
+        text = self.answer_text(result.text) if result.ok else ""
         if not text:
             return self.failed(step, "empty answer")
-        cosine = self.similarity(text, step.expected)
-        values = {"valid": 1.0, "cosine": cosine, "rouge_l": metrics.rouge_l_f(text, step.expected)}
-        # the score is kept in [0, 1]; the raw cosine (possibly negative) is in the metrics
-        return StepScore(cosine >= self.threshold, max(0.0, cosine), values, parsed=text)
+        verdict = facts.answer_passes(text, step.expected, case.instruction, self.similarity)
+        values = {
+            "valid": 1.0,
+            **verdict.metrics,
+            "rouge_l": metrics.rouge_l_f(text, step.expected),
+        }
+        values = {key: values[key] for key in ("valid", *self.metric_names(step))}
+        return StepScore(verdict.passed, verdict.score, values, parsed=text)
 
 
 ROLES: dict[str, type[Role]] = {

@@ -33,6 +33,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: now
 tr.best td { background: #eef6ee; }
 tr.tie td { background: #f6f9ee; }
 tr.pick td { background: #fdecea; font-weight: 600; }
+.wide { overflow-x: auto; max-width: 100%; }
 code { background: #f4f4f4; padding: 1px 4px; border-radius: 3px; }
 """
 
@@ -133,7 +134,7 @@ def _role_table(role: str, rows: list[ReportRow], candidates: list[str]) -> str:
     metrics = list(dict.fromkeys(r.metric for r in rows))
     by_key = {(r.metric, r.candidate): r for r in rows}
     names = [name for name in candidates if any(r.candidate == name for r in rows)]
-    out = [f"<h3>{escape(title)}</h3><table><tr><th>candidate</th>"]
+    out = [f'<h3>{escape(title)}</h3><div class="wide"><table><tr><th>candidate</th>']
     out += [f"<th>{escape(metric)}</th>" for metric in metrics]
     out.append("</tr>")
     for name in names:
@@ -149,5 +150,5 @@ def _role_table(role: str, rows: list[ReportRow], candidates: list[str]) -> str:
             mark = {"best": " <b>best</b>", "tie": " ≈"}.get(row.rank, "")
             out.append(f'<td class="num">{_est(e.mean, e.low, e.high)} n={e.n}{mark}</td>')
         out.append("</tr>")
-    out.append("</table>")
+    out.append("</table></div>")
     return "".join(out)

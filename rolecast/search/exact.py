@@ -513,6 +513,8 @@ class _Front(_Mode):
     def seed(self, found: list[Found]) -> None:
         """Start from coalitions already known to be feasible (the top-k)."""
         for f in sorted(found, key=lambda f: (-f.accuracy, f.cost, f.memory)):
+            if f.choice in self.choices:  # met already (seeds can repeat)
+                continue
             point = (np.array([f.accuracy]), np.array([_q(f.cost)]), np.array([_q(f.memory)]))
             if not self._dominated(*point)[0]:
                 self._add([f])

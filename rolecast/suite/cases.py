@@ -51,7 +51,14 @@ def build_suite() -> list[ToolCase]:
 
 
 def _stratum(case: ToolCase) -> tuple[str, bool]:
-    return case.tags[0], "large-response" in case.tags
+    """Kind (by the number of gold calls) and whether a response needs cutting.
+
+    Read from the steps, not the tags, so that any case file (whose tags are its own) is
+    stratified as the suite is; for suite cases it is the same as their first two tags.
+    """
+    steps = case.steps
+    kind = KINDS[2] if not steps else KINDS[0] if len(steps) == 1 else KINDS[1]
+    return kind, any(step.evidence for step in steps)
 
 
 def _strata(cases: Sequence[ToolCase]) -> dict[tuple[str, bool], list[ToolCase]]:
@@ -80,11 +87,13 @@ def _interleave(items: Sequence[_T], key: Callable[[_T], Hashable]) -> list[_T]:
 
 
 def default_subset(cases: Sequence[ToolCase], n: int) -> list[ToolCase]:
-    """``n`` profile-split cases balanced over kinds, large responses and tool domains.
+    """``n`` profile-split cases balanced over kinds, large responses and tags.
 
     Deterministic: round-robin over the strata (single, single with a large response,
-    multi-step, multi-step with a large response, no-tool) and, inside each, over the
-    tool domains. The subset keeps the suite's order. All profile cases if ``n`` is larger.
+    multi-step, multi-step with a large response, no-tool; read from the gold steps) and,
+    inside each, over the cases' tags (the suite's tool domains; a case file's own tags).
+    The subset keeps the input's order. All profile cases if ``n`` is larger. Used for the
+    built-in suite and for native case files (``subset:`` in the project).
     """
     if n < 0:
         raise ValueError(f"subset size must be at least 0, not {n}")

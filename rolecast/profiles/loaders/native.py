@@ -4,7 +4,10 @@
 * JSON Lines (``.jsonl``): one case per line; blank lines are ignored.
 
 Each record is validated as a :class:`ToolCase` (unknown keys are errors that name the
-allowed keys). An invalid record is skipped and located as ``file:line`` (YAML, JSONL)
+allowed keys; tool parameters must be JSON Schema objects, not a bare properties mapping),
+and each gold call's arguments are checked against its tool's schema as the caller is
+held to it (declared parameters only, types, required ones): a gold the caller can never
+match is no case. An invalid record is skipped and located as ``file:line`` (YAML, JSONL)
 or ``file record N`` (JSON, 1-based); a later record reusing an earlier id is skipped
 too. A file that cannot be parsed at all raises :class:`ConfigError`.
 """
@@ -22,7 +25,7 @@ from rolecast.errors import ConfigError
 from rolecast.profiles.loaders import LoadResult, Skipped
 from rolecast.types import ToolCase
 
-__all__ = ["load_native"]
+__all__ = ["gold_problem", "load_native"]
 
 SOURCE = "native"
 
@@ -71,6 +74,10 @@ def load_native(path: str | Path) -> LoadResult:
         except ValidationError as exc:
             skipped.append(Skipped(SOURCE, where, describe_validation_error(exc, ToolCase)))
             continue
+        problem = gold_problem(case)
+        if problem:
+            skipped.append(Skipped(SOURCE, where, problem))
+            continue
         if case.id in first_seen:
             reason = f"duplicate case id {case.id!r} (first at {first_seen[case.id]})"
             skipped.append(Skipped(SOURCE, where, reason))
@@ -78,6 +85,38 @@ def load_native(path: str | Path) -> LoadResult:
         first_seen[case.id] = where
         cases.append(case)
     return LoadResult(cases, skipped)
+
+
+def gold_problem(case: ToolCase) -> str | None:
+    """Why a gold call's arguments cannot match its tool's schema, or None.
+
+    The caller is constrained to the tool's declared parameters (no others), so an
+    argument the tool does not declare can never be matched; the arguments must also
+    validate against the schema (types, required parameters, enums, ...).
+    """
+    import jsonschema
+    from jsonschema.exceptions import best_match
+
+    for index, step in enumerate(case.steps):
+        tool = case.tool(step.tool)
+        if tool is None:  # ToolCase validation already refuses this
+            continue
+        where = f"gold step {index} ({step.tool})"
+        declared = list((tool.parameters.get("properties") or {}).keys())
+        undeclared = [key for key in step.arguments if key not in declared]
+        if undeclared:
+            names = ", ".join(repr(key) for key in undeclared)
+            return (
+                f"{where}: argument{'s' if len(undeclared) > 1 else ''} {names} "
+                f"{'are' if len(undeclared) > 1 else 'is'} not among the tool's parameters "
+                f"{declared}; the caller can never pass"
+            )
+        validator = jsonschema.Draft202012Validator(tool.parameters)
+        error = best_match(validator.iter_errors(step.arguments))
+        if error is not None:
+            at = "/".join(str(part) for part in error.absolute_path) or "(top)"
+            return f"{where}: at {at!r}: {error.message}"
+    return None
 
 
 class _Malformed:

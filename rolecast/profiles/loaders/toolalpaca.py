@@ -527,9 +527,12 @@ class _IbmStudy:
             f"({self.observed_cases} cases have at least one, {self.fully_observed_cases} "
             f"have all); a recorded call is attached only when it equals the gold call",
             *(
-                [f"{IBM_RECORDED}: {self.malformed_steps} recorded steps are not "
-                 f"[[action, input, log], observation] and were not used"]
-                if self.malformed_steps else []
+                [
+                    f"{IBM_RECORDED}: {self.malformed_steps} recorded steps are not "
+                    f"[[action, input, log], observation] and were not used"
+                ]
+                if self.malformed_steps
+                else []
             ),
             *self.problems,
         ]

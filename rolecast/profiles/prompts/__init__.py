@@ -18,7 +18,10 @@ class PromptTemplate:
     """A chat prompt with ``### system`` and ``### user`` sections and ``{field}`` slots.
 
     An empty ``### dialogue`` section marks where the earlier turns of a dialogue go, as
-    messages of their own (so the model's chat template renders them as turns).
+    messages of their own (so the model's chat template renders them as turns). A last
+    ``### assistant`` section is a prefill: the start of the model's reply, which the
+    backend opens the reply with and the model continues (see
+    :mod:`rolecast.backends.chat_templates`); the output is the continuation.
     """
 
     name: str
