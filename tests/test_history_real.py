@@ -1,8 +1,8 @@
 """A real model (SmolLM2 on llama.cpp) given a dialogue answers it rather than continuing it.
 
 Issue 11: with earlier turns flattened into the instruction ("User: ...\\nAssistant: ..."),
-SmolLM2 continued the transcript ("User: ...") instead of answering. As chat messages
-through its own chat template, it answers.
+SmolLM2 continued the transcript ("User: ...") or ended its turn without an answer. As
+chat messages through its own chat template, it answers.
 """
 
 from __future__ import annotations
@@ -88,16 +88,16 @@ def dialogue(index: int, flattened: bool) -> ToolCase:
 def test_smollm2_answers_a_dialogue_given_as_messages():
     project, _ = load_project(None)
     responder = get_role("responder")
-    continued = {"messages": [], "flattened": []}
+    faults = {"messages": [], "flattened": []}  # transcript continued, or no answer at all
     with create_backend(project.candidate("smollm2-135m")) as backend:
         for index in range(len(DIALOGUES)):
-            for form in continued:
+            for form in faults:
                 step = responder.steps(dialogue(index, form == "flattened"))[0]
                 text = backend.generate([step.request])[0].text.strip()
-                assert text, f"dialogue {index} ({form}): empty answer"
-                if TRANSCRIPT.search(text):
-                    continued[form].append(f"{index}: {text}")
-    assert continued["messages"] == []
-    # the same model on the same dialogues flattened continues the transcript (measured:
-    # 3 of 8), so the check above can fail
-    assert continued["flattened"], "the flattened form no longer shows the fault"
+                if not text or TRANSCRIPT.search(text):
+                    faults[form].append(f"{index}: {text!r}")
+    assert faults["messages"] == []
+    # the same model on the same dialogues flattened continues the transcript or ends its
+    # turn at once (measured 2026-12-06, responder revision 4: 1 and 5 of 8), so the check
+    # above can fail
+    assert faults["flattened"], "the flattened form no longer shows the fault"

@@ -307,7 +307,8 @@ def test_responder_scorer_change_gives_a_new_prompt_version():
 def test_responder_answer_is_the_first_non_empty_line():
     """A model may break the line after the prefill ``Answer:`` before it answers."""
     request = ResponderRole().steps(make_case())[0].request
-    assert request.stop == ("\n\n",) and request.messages[-1].content == "Answer:"
+    # no stop sequence: a reply that opens with a blank line must not end there
+    assert request.stop == () and request.messages[-1].content == "Answer:"
     assert ResponderRole.answer_text("\n 10 miles is 16.09 km.\nUser: more?") == (
         "10 miles is 16.09 km."
     )

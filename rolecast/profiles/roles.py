@@ -494,7 +494,7 @@ class ResponderRole(Role):
     name = "responder"
     max_tokens = 80
     scored_metrics = ("fact_recall", "cosine", "rouge_l")
-    revision = 3  # the reply begun with the template's prefill; the answer is its first line
+    revision = 4  # no stop sequence: a reply may open with a blank line; answer = first line
     scorer_version = f"{SCORER_VERSION}-facts1"  # the fact check replaced cosine ≥ 0.7
     threshold: ClassVar[float] = facts.COSINE_FALLBACK
     """The cosine (all-MiniLM-L6-v2) a gold answer without facts needs."""
@@ -521,14 +521,16 @@ class ResponderRole(Role):
     ):
         """The responder prompt over the (cut) tool results.
 
-        The template ends with a prefill (``Answer:``), which a model may follow with a
-        line break before the answer, so generation stops at a blank line rather than at
-        the first line break, and :meth:`answer_text` keeps the first non-empty line.
+        The template ends with a prefill (``Answer:``). A model may follow it with a blank
+        line before the answer (SmolLM2 did on multi-step cases), so there is no stop
+        sequence, which would end such a reply empty and score the stop string instead of
+        the model: generation runs to the model's end of turn or :attr:`max_tokens`, and
+        :meth:`answer_text` keeps the first non-empty line.
         """
         messages = self.template.render(
             dialogue_messages(dialogue), instruction=instruction, history=format_history(history)
         )
-        return ChatRequest(messages=messages, max_tokens=self.max_tokens, stop=("\n\n",))
+        return ChatRequest(messages=messages, max_tokens=self.max_tokens)
 
     @staticmethod
     def answer_text(text: str) -> str:
