@@ -128,6 +128,11 @@ class Provenance(StrictModel):
     database: str
     fingerprints: dict[str, str]
     study: str | None = None
+    surrogate: str | None = Field(
+        default=None,
+        description="the accuracy surrogate the search ranked coalitions by ('observed': the "
+        "per-case 0/1 product; 'irt': the item-response model's probabilities)",
+    )
 
 
 class CoalitionConfig(StrictModel):
@@ -351,6 +356,7 @@ def build_coalition_config(
             database=database,
             fingerprints={name: fingerprints[name] for name in names},
             study=study,
+            surrogate=matrix.surrogate,
         ),
     )
 

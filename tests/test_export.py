@@ -165,7 +165,14 @@ def test_the_yaml_holds_roles_placement_expectations_and_provenance(written: Pat
     assert provenance["database"] == "sqlite:////data/rolecast.db"
     assert provenance["fingerprints"] == {"big": "fp-big", "small": "fp-small"}
     assert provenance["study"] == "rolecast-0123456789ab"
+    assert provenance["surrogate"] == "observed"  # the matrix as built: 0/1 products
     assert isinstance(provenance["created_at"], str)  # ISO 8601, quoted
+
+
+def test_the_provenance_names_the_surrogate_the_search_ranked_by() -> None:
+    from rolecast.allocator.surrogate import apply_surrogate
+
+    assert build(apply_surrogate(two_models(), "irt")).provenance.surrogate == "irt"
 
 
 def test_the_llamacpp_serve_command_names_the_weights_file(tmp_path: Path) -> None:
