@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.markup import escape
 from rich.table import Table
 
@@ -24,22 +25,33 @@ BUDGET_POOL = 50
 
 
 def verify_table(report, title: str = "Predicted vs measured (held-out cases)") -> Table:
-    """One row per coalition: why it runs, predicted [CI], measured [CI], n, the cases missing."""
-    table = Table(title=title, title_justify="left", show_lines=True)
-    table.add_column("coalition", no_wrap=True)
-    table.add_column("as")
-    table.add_column(f"predicted ({report.surrogate}) [95% CI]", no_wrap=True)
+    """One row per coalition: its roles and why it runs, predicted [CI], measured [CI], n.
+
+    Laid out to fit 80 columns (the quickstart's terminal): why a coalition runs is printed
+    under its roles, headers break over two lines, and no vertical rules.
+    """
+    table = Table(
+        title=title,
+        title_justify="left",
+        show_lines=True,
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+    )
+    table.add_column("coalition\n(why it runs)", no_wrap=True)
+    table.add_column(f"predicted ({report.surrogate})\n[95% CI]", no_wrap=True)
     extra = [name for name in _surrogates(report) if name != report.surrogate]
     for name in extra:
-        table.add_column(f"predicted ({name})", justify="right")
-    table.add_column("measured [95% CI]", no_wrap=True)
-    table.add_column("n", justify="right")
+        table.add_column(f"({name})", justify="right", no_wrap=True)
+    table.add_column("measured\n[95% CI]", no_wrap=True)
+    table.add_column("n", justify="right", no_wrap=True)
     for m in report.coalitions:
         t = m.target
         missing = f"\n{len(m.missing)} not run" if m.missing else ""
+        roles = "\n".join(escape(f"{role}={name}") for role, name in t.assignment.items())
+        labels = "".join(f"\n[dim]({escape(label)})[/dim]" for label in t.labels)
         table.add_row(
-            "\n".join(f"{role}={name}" for role, name in t.assignment.items()),
-            "\n".join(t.labels),
+            roles + labels,
             fmt(t.evaluation.accuracy),
             *[f"{t.predicted_by.get(name, float('nan')):.2f}" for name in extra],
             fmt(m.measured),
