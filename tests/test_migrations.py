@@ -32,6 +32,7 @@ from rolecast.storage._migrate import (
     alembic_config,
     current_revisions,
     head_revision,
+    packaged_head,
     schema_diff,
 )
 
@@ -227,6 +228,33 @@ def test_the_revisions_form_one_line_from_the_baseline() -> None:
         path = Path(script.path)
         assert re.fullmatch(rf"r{re.escape(script.revision)}_\w+\.py", path.name), path.name
         assert script.doc, f"{path.name} needs a docstring saying what changes and why"
+
+
+def test_the_packaged_head_is_alembics_head() -> None:
+    """Opening a store at the head trusts the file names, so they must name the head."""
+    assert packaged_head() == head_revision()
+
+
+def test_opening_a_database_at_the_head_does_not_load_alembic(tmp_path: Path) -> None:
+    """A store already migrated opens with one query; Alembic loads only to migrate."""
+    url = f"sqlite:///{tmp_path / 'head.db'}"
+    ProfileStore(url).close()  # created and migrated here
+    script = (
+        "import sys\n"
+        "from rolecast.storage import ProfileStore\n"
+        "with ProfileStore(sys.argv[1]) as store: store.runs()\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] == 'alembic')\n"
+        "assert not loaded, loaded\n"
+        "ProfileStore(sys.argv[2]).close()\n"  # a new database still migrates
+        "assert 'alembic' in sys.modules\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    fresh = f"sqlite:///{tmp_path / 'fresh.db'}"
+    done = subprocess.run(
+        [sys.executable, "-c", script, url, fresh], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert sql(fresh, f"SELECT version_num FROM {VERSION_TABLE}") == [(head_revision(),)]
 
 
 def test_the_migrations_ship_in_the_package() -> None:

@@ -21,29 +21,32 @@ database anyway).
 from __future__ import annotations
 
 import functools
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from importlib import resources
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect, text
 
 from rolecast.errors import StorageError
 from rolecast.storage._orm import Base
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
 __all__ = [
     "BASELINE",
     "LEGACY_SCHEMA_VERSION",
     "VERSION_TABLE",
+    "MigrationFailed",
     "alembic_config",
     "current_revisions",
     "head_revision",
     "migrate",
+    "packaged_head",
     "schema_diff",
 ]
 
@@ -63,8 +66,14 @@ _DB_HINT = "set --db or ROLECAST_DB"
 _ALEMBIC_LOCK = threading.Lock()
 
 
+class MigrationFailed(Exception):
+    """Alembic refused to migrate (its ``CommandError``, whose text this carries)."""
+
+
 def alembic_config(connection: Connection | None = None) -> Config:
     """An Alembic configuration for the packaged revisions; ``connection`` is migrated."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", SCRIPT_LOCATION)
     # r0003_add_run_heartbeat.py: a file name that is also a valid module name.
@@ -76,7 +85,26 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 @functools.cache
 def _scripts() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config())
+
+
+@functools.cache
+def packaged_head() -> str:
+    """The head revision from the revision files' names (``r<rev>_<slug>.py``), no Alembic.
+
+    ``scripts/migration.py`` numbers each new revision one above the head, so the largest
+    number is the head (``tests/test_migrations.py`` checks it is Alembic's). Opening a
+    store at the head then needs neither Alembic nor its revision scripts.
+    """
+    versions = resources.files("rolecast.storage") / "migrations" / "versions"
+    numbers = [
+        match.group(1)
+        for entry in versions.iterdir()
+        if (match := re.fullmatch(r"r(\d+)_\w+\.py", entry.name))
+    ]
+    return max(numbers, key=int)
 
 
 @functools.cache
@@ -97,8 +125,18 @@ def head_revision() -> str:
 
 def current_revisions(connection: Connection) -> tuple[str, ...]:
     """The revisions recorded in the database (empty before Alembic or when empty)."""
+    from alembic.runtime.migration import MigrationContext
+
     context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
     return tuple(context.get_current_heads())
+
+
+def _recorded(connection: Connection) -> tuple[str, ...]:
+    """:func:`current_revisions` read with plain SQL, as Alembic reads them."""
+    if not inspect(connection).has_table(VERSION_TABLE):
+        return ()
+    rows = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))
+    return tuple(row[0] for row in rows)
 
 
 def schema_diff(connection: Connection) -> list[Any]:
@@ -107,6 +145,9 @@ def schema_diff(connection: Connection) -> list[Any]:
     Empty when every change to ``_orm.py`` has its revision; a test checks it on SQLite
     and PostgreSQL, and ``scripts/migration.py check`` prints it.
     """
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
     context = MigrationContext.configure(
         connection, opts={"version_table": VERSION_TABLE, "compare_type": True}
     )
@@ -124,11 +165,25 @@ def migrate(engine: Engine, display: str) -> None:
         StorageError: The database was written by a newer rolecast, or by rolecast 0.1
             with a schema version other than 1, or holds rolecast-like tables of unknown
             origin. Driver errors are left to the caller to translate.
+        MigrationFailed: Alembic refused a revision.
     """
-    head = head_revision()
-    with engine.connect() as connection:  # the common case, without taking a lock
-        current = current_revisions(connection)
+    with engine.connect() as connection:  # the common case: one query, Alembic not loaded
+        current = _recorded(connection)
         connection.rollback()
+    if current == (packaged_head(),):
+        return
+    from alembic.util import CommandError
+
+    try:
+        _upgrade(engine, display, current)
+    except CommandError as exc:
+        raise MigrationFailed(str(exc)) from None
+
+
+def _upgrade(engine: Engine, display: str, current: tuple[str, ...]) -> None:
+    from alembic import command
+
+    head = head_revision()
     if current == (head,):
         return
     _refuse_unknown(current, display)
