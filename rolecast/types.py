@@ -151,6 +151,45 @@ def bare_properties(schema: dict[str, Any]) -> list[str]:
     ]
 
 
+_VALID_SCHEMAS: set[str] = set()
+"""Canonical JSON of the tool schemas already checked valid: a suite repeats its tools
+across hundreds of cases, and checking one against the metaschema is the slow part of
+loading them."""
+_MAX_VALID_SCHEMAS = 4096
+
+
+def _plain_json(value: object) -> bool:
+    """Whether ``value`` is made only of the types a JSON document loads as (exactly)."""
+    if type(value) is dict:
+        return all(type(k) is str and _plain_json(v) for k, v in value.items())
+    if type(value) is list:
+        return all(_plain_json(v) for v in value)
+    return type(value) in (str, int, float, bool, type(None))
+
+
+def _check_json_schema(value: dict[str, Any]) -> None:
+    """Raise ValueError unless ``value`` is a valid JSON Schema (Draft 2020-12)."""
+    key: str | None = None
+    if _plain_json(value):  # anything else (a tuple, a NaN) is checked every time
+        try:
+            key = json.dumps(value, sort_keys=True, allow_nan=False)
+        except ValueError:
+            key = None
+    if key is not None and key in _VALID_SCHEMAS:
+        return
+    import jsonschema
+
+    try:
+        jsonschema.Draft202012Validator.check_schema(value)
+    except jsonschema.SchemaError as exc:
+        where = "/".join(str(p) for p in exc.path) or "(top)"
+        raise ValueError(
+            f"parameters are not valid JSON Schema at {where}: {exc.message}"
+        ) from None
+    if key is not None and len(_VALID_SCHEMAS) < _MAX_VALID_SCHEMAS:
+        _VALID_SCHEMAS.add(key)
+
+
 class StrictModel(BaseModel):
     """Frozen pydantic model that rejects unknown keys."""
 
@@ -170,8 +209,6 @@ class Tool(StrictModel):
     @field_validator("parameters")
     @classmethod
     def _parameters_are_json_schema(cls, value: dict[str, Any]) -> dict[str, Any]:
-        import jsonschema
-
         if value.get("type", "object") != "object":
             raise ValueError(
                 f"parameters must be a JSON Schema of type object, not {value['type']!r}"
@@ -183,13 +220,7 @@ class Tool(StrictModel):
                 f"parameters look like a bare properties mapping ({names}) without the JSON "
                 "Schema wrapper; write them as {type: object, properties: {...}}"
             )
-        try:
-            jsonschema.Draft202012Validator.check_schema(value)
-        except jsonschema.SchemaError as exc:
-            where = "/".join(str(p) for p in exc.path) or "(top)"
-            raise ValueError(
-                f"parameters are not valid JSON Schema at {where}: {exc.message}"
-            ) from None
+        _check_json_schema(value)
         return value
 
     @field_validator("name")

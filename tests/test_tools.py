@@ -329,3 +329,34 @@ def test_tool_names_must_be_unique_across_sources(tmp_path):
     )
     with pytest.raises(ConfigError, match="'convert_units' is provided by both builtin"):
         open_tools(["builtin", f"{name}:TOOLS"], base_dir=tmp_path)
+
+
+def test_a_valid_tool_schema_is_checked_once_and_an_invalid_one_every_time(monkeypatch):
+    """Cases repeat their tools: a schema already found valid is not checked again."""
+    import jsonschema
+
+    from rolecast.types import Tool
+
+    checked: list[object] = []
+    original = jsonschema.Draft202012Validator.check_schema
+
+    def counted(schema):
+        checked.append(schema)
+        return original(schema)
+
+    monkeypatch.setattr(jsonschema.Draft202012Validator, "check_schema", counted)
+    params = {"type": "object", "properties": {"n": {"type": "integer"}}, "x-id": uuid.uuid4().hex}
+    Tool(name="f", parameters=params)
+    Tool(name="g", parameters=json.loads(json.dumps(params)))  # equal, another object
+    assert len(checked) == 1
+    bad = {**params, "required": 3}
+    for _ in range(2):
+        with pytest.raises(ValidationError, match="not valid JSON Schema at required"):
+            Tool(name="f", parameters=bad)
+    assert len(checked) == 3
+    # a value JSON cannot tell from a valid one (a tuple for an array) is checked each time
+    odd = {**params, "required": ("n",)}
+    for _ in range(2):
+        with pytest.raises(ValidationError, match="not valid JSON Schema"):
+            Tool(name="f", parameters=odd)
+    assert len(checked) == 5
