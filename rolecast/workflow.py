@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rolecast.allocator import ProfileMatrix
+from rolecast.allocator.coalition import candidate_memory, cost_per_1k, profiled_cases
 from rolecast.allocator.surrogate import apply_surrogate
 from rolecast.backends import fingerprints
 from rolecast.errors import CaseError, ConfigError
@@ -22,6 +23,7 @@ from rolecast.types import ToolCase
 
 __all__ = [
     "CaseSelection",
+    "budget_misfit",
     "coalition_from_search",
     "make_matrix",
     "select_cases",
@@ -104,6 +106,46 @@ def make_matrix(
     by_name = fingerprints(project.candidates)
     matrix = ProfileMatrix.from_store(store, cases, project.candidates, roles_of(project), by_name)
     return apply_surrogate(matrix, surrogate or project.surrogate), by_name
+
+
+def budget_misfit(
+    store: ProfileStore, project: ProjectConfig, cases: Sequence[ToolCase]
+) -> str | None:
+    """Why no coalition can fit the project's budget, when that is known without the steps.
+
+    A coalition's memory depends only on its candidates, so a memory (or GPU) budget that
+    even the smallest coalition exceeds rules every coalition out before a stored step is
+    read. Cost and latency are bounded from above by one aggregate query (every stored
+    step of each candidate × role summed); when they provably do not bind too, the
+    message is the search's own. None when the search must read the steps to know.
+    """
+    from rolecast.search.diagnose import binding_budgets, certain_misfit
+    from rolecast.search.space import Space
+
+    budget = project.budget
+    if not project.candidates or (budget.gpu_memory_gb is None and not budget.gpus):
+        return None
+    roles = roles_of(project)
+    names = [role.name for role in roles]
+    memory = {c.name: candidate_memory(c).total_gb for c in project.candidates}
+    space = Space.of_budget_figures(names, memory)
+    if not binding_budgets(space, budget):  # the smallest coalition fits: search decides
+        return None
+    if budget.cost_per_1k_tasks is not None or budget.latency_s is not None:
+        n_cases = max(len(profiled_cases(cases, roles)[0]), 1)  # as the matrix divides
+        totals = store.step_totals(candidates=list(memory), roles=names)
+        cost: dict[tuple[str, str], float] = {}
+        latency: dict[tuple[str, str], float] = {}
+        for candidate in project.candidates:
+            for role in names:
+                t_in, t_out, seconds = totals.get((candidate.name, role), (0, 0, 0.0))
+                key = (candidate.name, role)
+                latency[key] = seconds / n_cases
+                cost[key] = cost_per_1k(
+                    candidate.prices, t_in / n_cases, t_out / n_cases, latency[key]
+                )
+        space = Space.of_budget_figures(names, memory, cost, latency)
+    return certain_misfit(space, budget)
 
 
 def coalition_from_search(

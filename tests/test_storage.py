@@ -239,6 +239,66 @@ class TestContract:
         )
         assert store.candidates() == [("m1", "planner", 1), ("m2", "caller", 2)]
 
+    def test_step_outcomes_are_the_steps_light(self, store: ProfileStore) -> None:
+        """The same rows as steps(), in its order, with what aggregation reads of each."""
+        run_id = store.start_run("profile", {})
+        records = [
+            step("c2", 1, candidate="a", role="caller", tokens_in=7, latency_s=0.25,
+                 metrics={"arg_f1": 0.5, "valid_json": 1.0}, output="model text", run_id=run_id),
+            step("c1", 0, candidate="a", role="caller", score=0.0, metrics={"arg_f1": 0.0},
+                 error="no JSON", tokens_out=3),
+            step("c2", 0, candidate="a", role="caller", metrics={"arg_f1": 0.5, "valid_json": 1.0}),
+            step("c1", 0, candidate="a", role="planner", fingerprint="import:a",
+                 source="import:r.csv", output="given caller", latency_s=1.5),
+            step("c3", 0, candidate="a", role="planner", fingerprint="import:a",
+                 source="import:r.csv", output="not observed"),
+            step("c1", 0, candidate="b", role="caller", fingerprint="fp-b"),
+            step("c1", 0, candidate="c", role="caller", fingerprint="fp-c"),
+        ]  # fmt: skip
+        store.add_steps(records)
+        light = store.step_outcomes(candidates=["a", "b"], roles=["caller", "planner"])
+        full = store.steps(candidates=["a", "b"], roles=["caller", "planner"])
+        assert len(light) == len(full) == 6
+        for got, want in zip(light, full, strict=True):
+            assert got.candidate == want.candidate and got.role == want.role
+            assert (got.fingerprint, got.prompt_version) == (want.fingerprint, want.prompt_version)
+            assert (got.case_id, got.case_hash, got.step_index) == (
+                want.case_id, want.case_hash, want.step_index
+            )  # fmt: skip
+            assert got.success is want.success
+            assert dict(got.metrics) == want.metrics
+            assert (got.tokens_in, got.tokens_out, got.latency_s) == (
+                want.tokens_in, want.tokens_out, want.latency_s
+            )  # fmt: skip
+            assert (got.source, got.run_id) == (want.source, want.run_id)
+            # an imported step's observation is kept; a model's own output is not read
+            assert got.output == (want.output if want.source.startswith("import") else "")
+        assert [r.output for r in light if r.source != "rolecast"] == [
+            "given caller", "not observed"
+        ]  # fmt: skip
+        with pytest.raises(TypeError):
+            light[0].metrics["arg_f1"] = 1.0  # type: ignore[index]
+        assert store.step_outcomes(candidates=["a"], roles=[]) == []
+        assert store.step_outcomes(candidates=["nobody"], roles=["caller"]) == []
+
+    def test_step_totals_sum_every_step_of_a_pair(self, store: ProfileStore) -> None:
+        store.add_steps(
+            [
+                step("c1", 0, candidate="a", role="caller", tokens_in=10, tokens_out=2,
+                     latency_s=0.5),
+                step("c1", 1, candidate="a", role="caller", tokens_in=5, latency_s=0.25),
+                step("c1", 0, candidate="a", role="caller", prompt_version="v0", tokens_in=1,
+                     latency_s=4.0),  # another prompt: counted too (an upper bound)
+                step("c1", 0, candidate="a", role="planner", tokens_out=9),
+                step("c1", 0, candidate="b", role="caller", fingerprint="fp-b", tokens_in=3),
+            ]
+        )  # fmt: skip
+        totals = store.step_totals(candidates=["a", "b", "nobody"], roles=["caller"])
+        assert totals == {("a", "caller"): (16, 2, 4.75), ("b", "caller"): (3, 0, 0.0)}
+        assert store.step_totals(candidates=["a"], roles=["planner"]) == {
+            ("a", "planner"): (0, 9, 0.0)
+        }
+
     def test_runs_newest_first_with_limit_and_finish(self, store: ProfileStore) -> None:
         assert store.latest_run() is None
         assert store.runs() == []

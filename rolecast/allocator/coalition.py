@@ -19,17 +19,19 @@ from rolecast.allocator.placement import MAX_UTILIZATION, ModelPlacement, place
 from rolecast.allocator.surrogate import coalition_estimate
 from rolecast.backends import local_weights
 from rolecast.errors import RolecastError
-from rolecast.profiles.imports import imported_outcomes, observed_steps
+from rolecast.profiles.imports import imported_outcomes, observed_steps, unconditional
 from rolecast.profiles.roles import Role
 from rolecast.profiles.stats import Estimate, estimate, wilson_interval
-from rolecast.storage import ProfileStore, StepRecord
-from rolecast.types import Budget, Candidate, ToolCase
+from rolecast.storage import ProfileStore, StepOutcome
+from rolecast.types import Budget, Candidate, Prices, ToolCase
 
 __all__ = [
     "CoalitionEval",
     "ProfileMatrix",
     "RoleStats",
     "candidate_memory",
+    "cost_per_1k",
+    "profiled_cases",
 ]
 
 Assignment = Mapping[str, str]
@@ -100,6 +102,35 @@ def candidate_memory(candidate: Candidate) -> MemoryEstimate:
     return estimate_memory(candidate, shape_for(candidate, weights))
 
 
+def cost_per_1k(
+    prices: Prices, tokens_in_per_case: float, tokens_out_per_case: float, latency_per_case: float
+) -> float:
+    """USD per 1000 tasks of one role played with these prices, tokens and seconds per case."""
+    per_task = (
+        tokens_in_per_case * prices.input_per_mtok / 1e6
+        + tokens_out_per_case * prices.output_per_mtok / 1e6
+        + latency_per_case * prices.per_hour / 3600
+    )
+    return 1000 * per_task
+
+
+def profiled_cases(
+    cases: Sequence[ToolCase], roles: Sequence[Role]
+) -> tuple[list[ToolCase], dict[str, dict[str, list[int]]]]:
+    """The cases some role has a step on, and per role and case the indices of its steps.
+
+    A case on which no role of the pipeline has a step (a no-call case in a caller-only
+    pipeline) says nothing about a coalition: a profile matrix leaves it out.
+    """
+    # computed once for every candidate (building a role's steps renders its prompts)
+    indices = {
+        role.name: {case.id: [step.index for step in role.steps(case)] for case in cases}
+        for role in roles
+    }
+    kept = [case for case in cases if any(indices[role.name][case.id] for role in roles)]
+    return kept, indices
+
+
 class ProfileMatrix:
     """Stored per-case results of every candidate on every role, ready for search."""
 
@@ -136,30 +167,25 @@ class ProfileMatrix:
         A case on which no role of the pipeline has a step (a no-call case in a caller-only
         pipeline) says nothing about a coalition and is left out, not counted as solved.
         """
-        # Each role's step indices and each case's hash, computed once for every candidate
-        # (building a role's steps renders its prompts; hashing dumps the case).
-        indices = {
-            role.name: {case.id: [step.index for step in role.steps(case)] for case in cases}
-            for role in roles
-        }
-        cases = [case for case in cases if any(indices[role.name][case.id] for role in roles)]
+        cases, indices = profiled_cases(cases, roles)
         case_ids = [case.id for case in cases]
         hashes = {case.id: case.content_hash for case in cases}
         stats: dict[tuple[str, str], RoleStats] = {}
-        by_candidate: dict[str, list[StepRecord]] = {c.name: [] for c in candidates}
-        for row in store.steps(  # one query for all candidates, grouped here
+        by_candidate: dict[str, dict[str, list[StepOutcome]]] = {c.name: {} for c in candidates}
+        for row in store.step_outcomes(  # one query for all candidates, grouped here
             candidates=[c.name for c in candidates], roles=[r.name for r in roles]
         ):
-            by_candidate[row.candidate].append(row)
+            by_candidate[row.candidate].setdefault(row.role, []).append(row)
         for candidate in candidates:
-            rows = by_candidate[candidate.name]
-            upstream = imported_outcomes(rows)  # what `given <role>` imports are conditional on
+            by_role = by_candidate[candidate.name]
+            # what `given <role>` imports are conditional on
+            upstream = imported_outcomes(r for rows in by_role.values() for r in rows)
             for role in roles:
                 stats[(candidate.name, role.name)] = _role_stats(
                     candidate.name,
                     role,
                     cases,
-                    [r for r in rows if r.role == role.name],
+                    by_role.get(role.name, []),
                     fingerprints.get(candidate.name),
                     upstream,
                     indices[role.name],
@@ -224,13 +250,13 @@ class ProfileMatrix:
 
     def role_cost_per_1k(self, name: str, role: str) -> float:
         """USD per 1000 tasks of ``name`` playing ``role`` (tokens, latency, prices)."""
-        s, prices = self.stats[(name, role)], self.candidates[name].prices
-        per_task = (
-            s.tokens_in_per_case * prices.input_per_mtok / 1e6
-            + s.tokens_out_per_case * prices.output_per_mtok / 1e6
-            + s.latency_per_case * prices.per_hour / 3600
+        s = self.stats[(name, role)]
+        return cost_per_1k(
+            self.candidates[name].prices,
+            s.tokens_in_per_case,
+            s.tokens_out_per_case,
+            s.latency_per_case,
         )
-        return 1000 * per_task
 
     def cost_per_1k(self, assignment: Assignment) -> float:
         """USD per 1000 tasks from profiled tokens and latency and the candidates' prices."""
@@ -339,7 +365,7 @@ def _role_stats(
     name: str,
     role: Role,
     cases: Sequence[ToolCase],
-    rows: Sequence[StepRecord],
+    rows: Sequence[StepOutcome],
     fingerprint: str | None,
     upstream: Mapping[tuple[str, str], bool],
     indices: Mapping[str, list[int]],
@@ -350,12 +376,12 @@ def _role_stats(
         for r in rows
         if r.fingerprint == fingerprint and r.prompt_version == role.prompt_version
     }
-    imported: dict[str, list[StepRecord]] = {}
+    imported: dict[str, list[StepOutcome]] = {}
     for r in rows:
         if r.source.startswith("import"):
             imported.setdefault(r.case_id, []).append(r)
     use_import = not native and bool(imported)
-    per_case: dict[str, list[StepRecord]] = {}
+    per_case: dict[str, list[StepOutcome]] = {}
     missing = 0
     for case in cases:
         expected = indices[case.id]
@@ -379,12 +405,16 @@ def _role_stats(
     all_records = [r for case_rows in per_case.values() for r in case_rows]
     # imported steps not observed (or seen only where an upstream role passed and it did
     # not) are missing data: a cell is known when an observed step failed or all were seen
-    observed_rows = {cid: observed_steps(rs, upstream) for cid, rs in per_case.items()}
-    case_observed = {
-        cid: len(observed_rows[cid]) == len(rs) or not all(r.success for r in observed_rows[cid])
-        for cid, rs in per_case.items()
-    }
-    per_case = observed_rows
+    if unconditional(all_records):  # every step observed, whatever its upstream
+        case_observed = dict.fromkeys(per_case, True)
+    else:
+        observed_rows = {cid: observed_steps(rs, upstream) for cid, rs in per_case.items()}
+        case_observed = {
+            cid: len(observed_rows[cid]) == len(rs)
+            or not all(r.success for r in observed_rows[cid])
+            for cid, rs in per_case.items()
+        }
+        per_case = observed_rows
     records = [r for case_rows in per_case.values() for r in case_rows]
     n_cases = max(len(cases), 1)
     by_metric = {

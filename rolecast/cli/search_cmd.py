@@ -71,11 +71,11 @@ def run_search(
     """Load, search, print; returns (result, matrix, project, store, fingerprints)."""
     from rolecast.allocator.surrogate import SURROGATES
     from rolecast.config import parse_model
-    from rolecast.errors import ConfigError
+    from rolecast.errors import BudgetError, ConfigError
     from rolecast.project import load_project
     from rolecast.search import search, study_storage
     from rolecast.types import Budget, parse_gpus
-    from rolecast.workflow import make_matrix, select_cases
+    from rolecast.workflow import budget_misfit, make_matrix, select_cases
 
     if surrogate is not None and surrogate not in SURROGATES:  # before any store is opened
         raise ConfigError(f"--surrogate {surrogate!r}: choose one of {', '.join(SURROGATES)}")
@@ -96,6 +96,9 @@ def run_search(
     selection = select_cases(project, subset)
     store = open_store(db)
     storage = study_storage(study_db) if study_db else None
+    misfit = budget_misfit(store, project, selection.profile)
+    if misfit is not None:  # known from the candidates' memory: no step needs reading
+        raise BudgetError(misfit)
     matrix, fingerprints = make_matrix(store, project, selection.profile, surrogate)
     with progress_bar(show and progress) as update:
         result = search(

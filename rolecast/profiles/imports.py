@@ -40,14 +40,14 @@ import json
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TextIO
+from typing import TYPE_CHECKING, Any, Literal, TextIO, TypeVar
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from rolecast.config import describe_validation_error
 from rolecast.errors import ConfigError
 from rolecast.profiles.loaders import Skipped
-from rolecast.storage.records import StepRecord
+from rolecast.storage.records import StepOutcome, StepRecord
 from rolecast.types import StrictModel
 
 if TYPE_CHECKING:
@@ -67,6 +67,7 @@ __all__ = [
     "observation",
     "observed_steps",
     "read_results",
+    "unconditional",
 ]
 
 ROLES = ("planner", "caller", "extractor", "responder")
@@ -321,7 +322,12 @@ def _some(names: Collection[str], shown: int = 20) -> str:
     return ", ".join(first) + more
 
 
-def observation(record: StepRecord) -> tuple[bool, str | None]:
+Step = StepRecord | StepOutcome
+"""A stored step, as a full record or as the light tuple aggregation reads."""
+StepT = TypeVar("StepT", StepRecord, StepOutcome)
+
+
+def observation(record: Step) -> tuple[bool, str | None]:
     """``(observed, given role)`` of a stored step; rolecast's own steps are observed."""
     if not record.source.startswith("import"):
         return True, None
@@ -332,7 +338,7 @@ def observation(record: StepRecord) -> tuple[bool, str | None]:
     return True, None
 
 
-def imported_outcomes(records: Iterable[StepRecord]) -> dict[tuple[str, str], bool]:
+def imported_outcomes(records: Iterable[Step]) -> dict[tuple[str, str], bool]:
     """``(role, case_id) -> passed`` for one candidate's imported steps, as a condition.
 
     True only when every step of the role on the case was observed unconditionally and
@@ -347,9 +353,22 @@ def imported_outcomes(records: Iterable[StepRecord]) -> dict[tuple[str, str], bo
     return out
 
 
+def unconditional(records: Iterable[Step]) -> bool:
+    """Whether every step of ``records`` is an observation whatever its upstream.
+
+    True when no imported step is marked not observed or ``given`` a role: then
+    :func:`observed_steps` keeps every step, and need not be asked case by case.
+    """
+    return not any(
+        r.output == NOT_OBSERVED or r.output.startswith(GIVEN)
+        for r in records
+        if r.source.startswith("import")
+    )
+
+
 def observed_steps(
-    records: Sequence[StepRecord], upstream: Mapping[tuple[str, str], bool]
-) -> list[StepRecord]:
+    records: Sequence[StepT], upstream: Mapping[tuple[str, str], bool]
+) -> list[StepT]:
     """The steps of ``records`` that count as observations.
 
     A step marked not observed never counts; a step ``given`` a role counts only where

@@ -11,7 +11,7 @@ coalition whose worst overrun, relative to its budget, is smallest.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -19,7 +19,7 @@ from rolecast.allocator.placement import MAX_UTILIZATION
 from rolecast.search.space import Space
 from rolecast.types import Budget
 
-__all__ = ["binding_budgets", "closest", "nothing_fits"]
+__all__ = ["binding_budgets", "certain_misfit", "closest", "nothing_fits"]
 
 _UNITS = {"gpu_memory_gb": "GB", "cost_per_1k_tasks": "USD", "latency_s": "s", "gpus": "GB"}
 
@@ -238,3 +238,31 @@ def nothing_fits(space: Space, budget: Budget, binding: list[Cheapest] | None = 
         f"all at once; the closest ({_label(space, choice)}) exceeds {', '.join(over)}; "
         "relax one of them"
     )
+
+
+BOUND_MARGIN = 1e-6
+"""Relative slack on upper bounds of cost and latency: sums of the same non-negative
+figures in another order differ by far less, so a bound this far below a budget is below
+it however the exact figure is summed."""
+
+
+def certain_misfit(bound: Space, budget: Budget) -> str | None:
+    """:func:`nothing_fits`' message when memory alone rules out every coalition, else None.
+
+    ``bound`` (:meth:`Space.of_budget_figures`) holds every candidate's exact memory and,
+    per role, upper bounds of its cost and latency. When the memory or GPU budget binds
+    and no cost or latency budget binds even at its bounds, the message is exactly the
+    one a search on the stored steps would give: its memory figures are the same and the
+    other budgets provably do not bind. None when only the stored steps can tell (memory
+    fits, or a cost or latency budget might bind too).
+    """
+    slack = 1 + BOUND_MARGIN
+    padded = replace(
+        bound,
+        cost=tuple(values * slack for values in bound.cost),
+        latency=tuple(values * slack for values in bound.latency),
+    )
+    binding = binding_budgets(padded, budget)
+    if not binding or any(b.key in ("cost_per_1k_tasks", "latency_s") for b in binding):
+        return None
+    return nothing_fits(bound, budget, binding)

@@ -10,6 +10,7 @@ are the figures it reports.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,6 +85,41 @@ class Space:
             models=models,
             memory=np.array([matrix.memory(name).total_gb for name in models]),
             n_cases=n,
+        )
+
+    @classmethod
+    def of_budget_figures(
+        cls,
+        roles: Sequence[str],
+        memory: Mapping[str, float],
+        cost: Mapping[tuple[str, str], float] | None = None,
+        latency: Mapping[tuple[str, str], float] | None = None,
+    ) -> Space:
+        """Every candidate on every role with only its budget figures: no scores, no cases.
+
+        For diagnosing a budget before the stored steps are read: ``memory`` per candidate
+        (as :meth:`from_matrix` reads it), ``cost`` and ``latency`` per (candidate, role)
+        (0 where absent). Names, models and memory are laid out as :meth:`from_matrix` lays
+        out a matrix profiled on every pair, so a coalition's label is the same.
+        """
+        options = tuple(sorted(memory))
+        index = {name: i for i, name in enumerate(options)}
+
+        def per_role(values: Mapping[tuple[str, str], float] | None, role: str) -> np.ndarray:
+            values = values or {}
+            return np.array([values.get((name, role), 0.0) for name in options], dtype=float)
+
+        return cls(
+            roles=tuple(roles),
+            names=tuple(options for _ in roles),
+            scores=tuple(np.zeros((len(options), 0)) for _ in roles),
+            cost=tuple(per_role(cost, role) for role in roles),
+            latency=tuple(per_role(latency, role) for role in roles),
+            credit=tuple(np.zeros(len(options)) for _ in roles),
+            model=tuple(np.array([index[name] for name in options]) for _ in roles),
+            models=options,
+            memory=np.array([memory[name] for name in options], dtype=float),
+            n_cases=0,
         )
 
     @property

@@ -6,7 +6,13 @@ profiles. See :class:`ProfileStore` for the contract.
 
 from rolecast.storage._bulk import BulkResult
 from rolecast.storage._url import discard_new_sqlite_on_failure
-from rolecast.storage.records import AgentRunRecord, RunRecord, StepKey, StepRecord
+from rolecast.storage.records import (
+    AgentRunRecord,
+    RunRecord,
+    StepKey,
+    StepOutcome,
+    StepRecord,
+)
 from rolecast.storage.store import ProfileStore, resolve_db_url
 
 __all__ = [
@@ -15,6 +21,7 @@ __all__ = [
     "ProfileStore",
     "RunRecord",
     "StepKey",
+    "StepOutcome",
     "StepRecord",
     "discard_new_sqlite_on_failure",
     "resolve_db_url",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-__all__ = ["AgentRunRecord", "RunRecord", "StepKey", "StepRecord"]
+__all__ = ["AgentRunRecord", "RunRecord", "StepKey", "StepOutcome", "StepRecord"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,35 @@ class StepRecord:
         return StepKey(
             self.fingerprint, self.role, self.prompt_version, self.case_hash, self.step_index
         )
+
+
+class StepOutcome(NamedTuple):
+    """What aggregating a stored step needs: its key, verdict, cost and provenance.
+
+    :meth:`~rolecast.storage.ProfileStore.step_outcomes` reads tens of thousands of these
+    at once for a profile matrix; a tuple per row costs a fraction of a
+    :class:`StepRecord`, and the columns nobody aggregates (the score, the error, the
+    timestamp) are not read. ``output`` is kept for imported steps only, where it says what
+    was observed (see :func:`rolecast.profiles.imports.observation`); it is ``""`` for
+    rolecast's own steps, whose model output aggregation never reads. ``metrics`` is
+    read-only (rows with the same metrics share it).
+    """
+
+    candidate: str
+    fingerprint: str
+    role: str
+    prompt_version: str
+    case_id: str
+    case_hash: str
+    step_index: int
+    success: bool
+    metrics: Mapping[str, float]
+    output: str
+    tokens_in: int
+    tokens_out: int
+    latency_s: float
+    source: str
+    run_id: int | None
 
 
 @dataclass(frozen=True)

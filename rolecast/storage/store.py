@@ -20,18 +20,21 @@ Contract:
 
 from __future__ import annotations
 
+import json
 import os
 import socket
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
+from types import MappingProxyType, TracebackType
 from typing import Any, Self
 
-from alembic.util import CommandError
 from sqlalchemy import (
     ColumnElement,
     Engine,
+    Text,
+    case,
+    cast,
     create_engine,
     delete,
     event,
@@ -48,7 +51,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from rolecast.errors import StorageError
 from rolecast.storage._agent_runs import AgentRunsMixin
 from rolecast.storage._bulk import BulkResult, bulk_import
-from rolecast.storage._migrate import migrate
+from rolecast.storage._migrate import MigrationFailed, migrate
 from rolecast.storage._orm import STEP_KEY_COLUMNS, RunRow, StepRow
 from rolecast.storage._url import (
     DB_HINT,
@@ -59,10 +62,12 @@ from rolecast.storage._url import (
     resolve_db_url,
     scrub_password,
 )
-from rolecast.storage.records import RunRecord, StepKey, StepRecord
+from rolecast.storage.records import RunRecord, StepKey, StepOutcome, StepRecord
 
 __all__ = ["ProfileStore", "default_db_path", "mask_url", "resolve_db_url"]
 
+#: The ``source`` of imported steps starts with this (``import:<file name>``).
+IMPORTED = "import"
 #: Seconds a SQLite writer waits for another writer's lock before giving up.
 SQLITE_BUSY_TIMEOUT_S = 30.0
 #: Seconds to wait for a PostgreSQL server before reporting it unreachable.
@@ -363,6 +368,85 @@ class ProfileStore(AgentRunsMixin):
         with self._tx("read steps") as session:
             return [_step_record(row) for row in session.execute(query)]
 
+    def step_outcomes(
+        self, *, candidates: Sequence[str], roles: Sequence[str]
+    ) -> list[StepOutcome]:
+        """The steps of these candidates on these roles, as light tuples, in :meth:`steps`' order.
+
+        One Core query of only the columns aggregation needs (no ORM objects, no
+        timestamps, no model output but an imported step's observation), for building a
+        profile matrix over tens of thousands of steps.
+        """
+        imported = func.substr(StepRow.source, 1, len(IMPORTED)) == IMPORTED
+        query = (
+            select(
+                StepRow.candidate,
+                StepRow.fingerprint,
+                StepRow.role,
+                StepRow.prompt_version,
+                StepRow.case_id,
+                StepRow.case_hash,
+                StepRow.step_index,
+                StepRow.success,
+                cast(StepRow.metrics, Text),  # decoded once per distinct value below
+                case((imported, StepRow.output), else_=""),
+                StepRow.tokens_in,
+                StepRow.tokens_out,
+                StepRow.latency_s,
+                StepRow.source,
+                StepRow.run_id,
+            )
+            .where(StepRow.candidate.in_(list(candidates)), StepRow.role.in_(list(roles)))
+            .order_by(
+                StepRow.candidate, StepRow.role, StepRow.case_id, StepRow.step_index, StepRow.id
+            )
+        )
+        decoded: dict[str, Mapping[str, float]] = {}
+
+        def metrics(text: str | None) -> Mapping[str, float]:
+            key = text or "{}"
+            found = decoded.get(key)
+            if found is None:
+                found = decoded[key] = MappingProxyType(json.loads(key))
+            return found
+
+        with self._guard("read steps"), self._engine.connect() as connection:
+            rows = connection.execute(query).all()
+        return [
+            StepOutcome(c, fp, r, pv, cid, ch, i, ok, metrics(m), out, t_in, t_out, lat, src, run)
+            for c, fp, r, pv, cid, ch, i, ok, m, out, t_in, t_out, lat, src, run in rows
+        ]
+
+    def step_totals(
+        self, *, candidates: Sequence[str], roles: Sequence[str]
+    ) -> dict[tuple[str, str], tuple[int, int, float]]:
+        """Per (candidate, role): tokens in, tokens out and seconds summed over every step.
+
+        One aggregate query over every stored step of the pair, whatever its model file,
+        prompt, case or source (a negative figure counts as 0): an upper bound of what
+        any selection of the pair's steps costs, without reading the steps.
+        """
+
+        def positive(column: Any) -> Any:
+            return func.coalesce(func.sum(case((column > 0, column), else_=0)), 0)
+
+        query = (
+            select(
+                StepRow.candidate,
+                StepRow.role,
+                positive(StepRow.tokens_in),
+                positive(StepRow.tokens_out),
+                positive(StepRow.latency_s),
+            )
+            .where(StepRow.candidate.in_(list(candidates)), StepRow.role.in_(list(roles)))
+            .group_by(StepRow.candidate, StepRow.role)
+        )
+        with self._guard("sum stored steps"), self._engine.connect() as connection:
+            return {
+                (name, role): (int(t_in), int(t_out), float(seconds))
+                for name, role, t_in, t_out, seconds in connection.execute(query)
+            }
+
     def candidates(self) -> list[tuple[str, str, int]]:
         """``(candidate, role, number of steps)`` for every profiled pair, sorted."""
         query = (
@@ -406,7 +490,7 @@ class ProfileStore(AgentRunsMixin):
         with self._guard("open database"):
             try:
                 migrate(self._engine, self._display)
-            except CommandError as exc:
+            except MigrationFailed as exc:
                 raise StorageError(
                     f"cannot migrate database {self._display}: {exc}; {DB_HINT} to another database"
                 ) from None
