@@ -177,3 +177,52 @@ def test_importing_again_replaces_rows_instead_of_adding(tmp_path: Path, monkeyp
         ("caller", 1.0, True),  # not in the new file: kept
         ("planner", 0.9, True),
     ]
+
+
+# Spellings of each column, valid and not, as a CSV cell (str) or a JSON value.
+SPELLINGS: dict[str, list[object]] = {
+    "candidate": ["m", "model-01", " m", "m ", "", 7, None, ["m"]],
+    "role": ["planner", "caller", "extractor", "responder", "Planner", "judge", "", 1],
+    "case_id": ["c/1", "toolalpaca/Nager.Date/3", " c", "", 3, None],
+    "score": ["0.5", 1, "0", "1", "0.499", "0.123456789012345678", "1.0", "1.5", "00.5", ".5",
+              "1e-3", "-0.1", "nan", "inf", "1" * 400, "", "abc", 0, 1, 2, 0.25, -0.5, True,
+              float("nan"), 10**400, None],
+    "success": ["true", "false", "True", "FALSE", "yes", "no", "1", "0", "", "maybe", True,
+                False, 1, 0, None, ["x"]],
+    "step_index": ["0", 3, "03", "-1", "1.0", "1_000", "9" * 20, "", 0, 5, -2, 1.0, True],
+    "tokens_in": ["0", "812", "1e3", "", 12, 2.5, False],
+    "tokens_out": ["9", "0", "x", 4],
+    "latency_s": ["0", "0.42", "0.05", "12", "1e400", "-1", "inf", "NaN", "", 0.42, 3, -1.0,
+                  float("inf"), True],
+    "observed": ["true", "false", True],
+    "given": ["planner", "caller"],
+    "extra": ["x"],
+}  # fmt: skip
+
+
+def test_the_plain_spelling_fast_path_gives_what_full_validation_gives() -> None:
+    """A row the fast path takes must be a valid row whose step is exactly ImportRow's."""
+    import random
+
+    from rolecast.profiles.imports import REQUIRED, _plain_record, _validated_record
+
+    rng = random.Random(13)
+    source = "import:r.csv"
+    taken = 0
+    for _ in range(20_000):
+        row: dict[str, object] = {}
+        for name, values in SPELLINGS.items():
+            rare = name in ("observed", "given", "extra")
+            if rng.random() < (0.05 if rare else 0.97 if name in REQUIRED else 0.7):
+                common = rng.random() < 0.85  # the first two spellings are plain and valid
+                row[name] = rng.choice(values[:2] if common else values)
+        fast = _plain_record(row, source)
+        full = _validated_record(row, source)
+        if fast is not None:
+            taken += 1
+            assert fast == full, row
+    assert taken > 2000  # the common spellings do take the fast path
+    plain = {"candidate": "model-01", "role": "planner", "case_id": "bench/suite/case-0000001",
+             "score": "0.123", "success": "false", "step_index": "0", "tokens_in": "301",
+             "tokens_out": "21", "latency_s": "0.06"}  # fmt: skip
+    assert _plain_record(plain, source) == _validated_record(plain, source)
