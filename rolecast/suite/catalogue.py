@@ -179,8 +179,8 @@ def search_products(
 ) -> dict[str, Any]:
     """The products of a category, optionally filtered by price, rating and stock."""
     products = [
-        product
-        for product in catalogue()
+        copy.deepcopy(product)  # only the matches are copied (building the suite calls this)
+        for product in _catalogue()
         if product["category"] == category
         and (max_price_usd is None or product["price_usd"] <= max_price_usd)
         and (min_rating is None or product["rating"] >= min_rating)
@@ -200,10 +200,11 @@ def search_products(
 
 def get_product(product_id: str) -> dict[str, Any]:
     """One product's full record, with a short description."""
-    product = next((item for item in catalogue() if item["id"] == product_id), None)
-    if product is None:
+    found = next((item for item in _catalogue() if item["id"] == product_id), None)
+    if found is None:
         first, last = _catalogue()[0]["id"], _catalogue()[-1]["id"]
         raise ToolCallError(f"unknown product_id {product_id!r}; ids run from {first} to {last}")
+    product = copy.deepcopy(found)
     product["description"] = (
         f"{product['name']} by {product['brand']}, made of {product['material']}, "
         f"in {product['color']}, with a {product['warranty_months']}-month warranty."
