@@ -31,7 +31,9 @@ from typing import Any, Self
 
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     Engine,
+    Select,
     Text,
     case,
     cast,
@@ -411,9 +413,11 @@ class ProfileStore(AgentRunsMixin):
             return found
 
         with self._guard("read steps"), self._engine.connect() as connection:
-            rows = connection.execute(query).all()
-        return [
-            StepOutcome(c, fp, r, pv, cid, ch, i, ok, metrics(m), out, t_in, t_out, lat, src, run)
+            rows = _driver_rows(connection, query)
+        return [  # SQLite returns the boolean as 0 or 1
+            StepOutcome(
+                c, fp, r, pv, cid, ch, i, bool(ok), metrics(m), out, t_in, t_out, lat, src, run
+            )
             for c, fp, r, pv, cid, ch, i, ok, m, out, t_in, t_out, lat, src, run in rows
         ]
 
@@ -546,6 +550,28 @@ class ProfileStore(AgentRunsMixin):
     def _scrub(self, text: str) -> str:
         """Remove the password from a driver message, however the driver quoted it."""
         return scrub_password(text, self._password)
+
+
+def _driver_rows(connection: Connection, query: Select[Any]) -> list[Any]:
+    """The rows of ``query`` as the driver's cursor returns them.
+
+    SQLAlchemy's row objects and result processing cost as much as the read itself over
+    tens of thousands of rows; a query whose columns need no conversion (strings,
+    numbers, a boolean the caller converts) and whose parameters are plain strings and
+    numbers can skip them, as the bulk import's ``executemany`` does.
+    """
+    compiled = query.compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    params = compiled.construct_params()
+    positional = compiled.positiontup or ()
+    args = tuple(params[name] for name in positional) if compiled.positional else params
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(compiled.string, args)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
