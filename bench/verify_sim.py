@@ -22,7 +22,12 @@ probability over 4000 fresh cases. Worlds:
 Part 1: mean absolute error (points) of each surrogate's predicted accuracy over every
 coalition, against the true accuracy on the profiled cases themselves (the mean of the
 true per-case probabilities: what a surrogate estimates) and on 4000 fresh cases (adds
-the sampling error of the profiled cases, common to every surrogate).
+the sampling error of the profiled cases, common to every surrogate). Beside them, the
+floor (``bayes_floor.py``): the posterior mean of each coalition's accuracy given the same
+outcomes under the world's true priors, the least expected squared error any surrogate can
+have; and the sampling error of the profiled cases alone (true accuracy on them against
+true accuracy on fresh cases). ``--worlds``, ``--profile-cases`` and ``--no-floor`` pick
+what part 1 computes.
 
 Part 2 (``interaction`` world, drawn until the true best leads the second by
 ``--min-gap`` points): end-to-end runs needed to reach the true best coalition, budgeted
@@ -44,6 +49,13 @@ import statistics
 from dataclasses import dataclass
 
 import numpy as np
+from bayes_floor import (
+    CASE_ROLE_SD,
+    DIFFICULTY_SD,
+    SKILL_MEAN,
+    SKILL_SD,
+    posterior_mean_accuracy,
+)
 
 from rolecast.allocator import ProfileMatrix, RoleStats
 from rolecast.allocator.surrogate import apply_surrogate
@@ -67,8 +79,8 @@ class World:
 
     def cells(self, n_cases: int) -> np.ndarray:
         """True P(success) (C, R, n) of fresh cases."""
-        difficulty = self.rng.normal(0.0, 1.0, n_cases)
-        case_role = self.rng.normal(0.0, 0.5, (n_cases, len(ROLES)))
+        difficulty = self.rng.normal(0.0, DIFFICULTY_SD, n_cases)
+        case_role = self.rng.normal(0.0, CASE_ROLE_SD, (n_cases, len(ROLES)))
         logit = self.skill[:, :, None] - (difficulty[:, None] + case_role).T[None]
         return 1 / (1 + np.exp(-logit))
 
@@ -80,7 +92,7 @@ class World:
 
 def make_world(seed: int, n_candidates: int, interaction: bool) -> World:
     rng = np.random.default_rng(seed)
-    skill = rng.normal(1.2, 1.0, (n_candidates, len(ROLES)))
+    skill = rng.normal(SKILL_MEAN, SKILL_SD, (n_candidates, len(ROLES)))
     compat = np.ones((n_candidates, n_candidates))
     if interaction:
         compat = rng.uniform(0.7, 1.0, (n_candidates, n_candidates))
@@ -126,7 +138,12 @@ def predictions(matrix: ProfileMatrix, coalitions: list[tuple[int, ...]], names:
     )
 
 
-def surrogate_errors(seed: int, world_kind: str, n_candidates: int, profile_cases: int):
+FLOOR = "floor: Bayes posterior mean, true priors"
+
+
+def surrogate_errors(
+    seed: int, world_kind: str, n_candidates: int, profile_cases: int, floor: bool = True
+):
     world = make_world(seed, n_candidates, world_kind == "interaction")
     coalitions = list(itertools.product(range(n_candidates), repeat=len(ROLES)))
     population = world.cells(POPULATION)
@@ -147,15 +164,20 @@ def surrogate_errors(seed: int, world_kind: str, n_candidates: int, profile_case
             profile_matrix(world, given), "observed"
         )
         variants["irt (given planner)"] = apply_surrogate(profile_matrix(world, given), "irt")
+        seen = given
     else:
         matrix = profile_matrix(world, outcomes)
         variants["observed"] = apply_surrogate(matrix, "observed")
         variants["irt"] = apply_surrogate(matrix, "irt")
+        seen = outcomes
     on_profiled = np.array([world.end_to_end(cells, co).mean() for co in coalitions])
-    out = {}
+    preds = {name: predictions(m, coalitions, world.names) for name, m in variants.items()}
+    mc_error = None
+    if floor:  # the same outcomes, read by the estimator that knows the world's priors
+        preds[FLOOR], mc_error = posterior_mean_accuracy(seen, np.array(coalitions), seed=seed)
+    out: dict[str, dict[str, object]] = {}
     best = int(np.argmax(truth))
-    for name, m in variants.items():
-        pred = predictions(m, coalitions, world.names)
+    for name, pred in preds.items():
         out[name] = {
             "mae_profiled": float(np.mean(np.abs(pred - on_profiled)) * 100),
             "mae": float(np.mean(np.abs(pred - truth)) * 100),
@@ -163,6 +185,12 @@ def surrogate_errors(seed: int, world_kind: str, n_candidates: int, profile_case
             "top1_is_best": bool(int(np.argmax(pred)) == best),
             "true_rank_of_top1": int(np.sum(truth > truth[int(np.argmax(pred))])) + 1,
         }
+    if mc_error is not None:
+        out[FLOOR]["mc_error"] = mc_error
+    # how far the true accuracy on the profiled cases is from that on fresh cases: what
+    # no surrogate of these cases can know (the floor of "MAE on fresh cases" for one
+    # that is exactly right on the profiled cases)
+    out["sampling"] = {"mae": float(np.mean(np.abs(on_profiled - truth)) * 100)}
     return out
 
 
@@ -244,6 +272,10 @@ def verification(
     }
     best_single = max(true_of[label(dict.fromkeys(ROLES, name))] for name in world.names)
     out["unverified_vs_single"] = float((truth[int(np.argmax(predicted))] - best_single) * 100)
+    # the noise ceiling: every coalition on every held-out case, the best measured is the pick
+    measured = outcome_table.mean(axis=1)
+    best_index = int(np.argmax(truth))
+    out["exhaustive_reaches"] = bool(measured[best_index] > np.delete(measured, best_index).max())
     for strategy in STRATEGIES:
         result = budgeted_search(
             list(zip(assignments, predicted, strict=True)),
@@ -278,10 +310,17 @@ def part1(args: argparse.Namespace, seeds: range) -> list[dict[str, object]]:
         "| bias (fresh) | top-1 = true best |"
     )
     print("|---|---|---|---|---|---|---|")
-    part1 = []
-    for kind in ("product", "interaction", "conditional"):
+    part1: list[dict[str, object]] = []
+    sampling: dict[tuple[str, int], list[float]] = {}
+    mc_errors: list[float] = []
+    for kind in args.worlds:
         for n in args.profile_cases:
-            per_seed = [surrogate_errors(s, kind, args.candidates, n) for s in seeds]
+            per_seed = [
+                surrogate_errors(s, kind, args.candidates, n, floor=not args.no_floor)
+                for s in seeds
+            ]
+            sampling[(kind, n)] = [r.pop("sampling")["mae"] for r in per_seed]
+            mc_errors += [r[FLOOR]["mc_error"] for r in per_seed if FLOOR in r]
             for name in per_seed[0]:
                 mae = [r[name]["mae"] for r in per_seed]
                 mae_p = [r[name]["mae_profiled"] for r in per_seed]
@@ -294,6 +333,24 @@ def part1(args: argparse.Namespace, seeds: range) -> list[dict[str, object]]:
                 )
                 part1.append({"world": kind, "profile_cases": n, "surrogate": name,
                               "per_seed": [r[name] for r in per_seed]})  # fmt: skip
+    if mc_errors:
+        print(
+            f"\nfloor: two MCMC chains per seed differ by {statistics.mean(mc_errors):.2f} "
+            f"points per coalition on average (max {max(mc_errors):.2f}); their mean is shown"
+        )
+    print(
+        "\nSampling error of the profiled cases (MAE, points, of the true accuracy on them "
+        "against that on fresh cases: what no surrogate of those cases can know):\n"
+    )
+    print("| world | " + " | ".join(f"{n} cases" for n in args.profile_cases) + " |")
+    print("|---" * (1 + len(args.profile_cases)) + "|")
+    for kind in args.worlds:
+        values = [sampling[(kind, n)] for n in args.profile_cases]
+        print(
+            f"| {kind} | "
+            + " | ".join(f"{statistics.mean(v):.1f} ({min(v):.1f}–{max(v):.1f})" for v in values)
+            + " |"
+        )
     return part1
 
 
@@ -325,8 +382,14 @@ def part2(args: argparse.Namespace, seeds: range) -> list[dict[str, object]]:
             + " |"
         )
     ca = [r["coordinate_ascent"] for r in rows]
+    everything = args.holdout * args.candidates ** len(ROLES)
     print(
-        f"\ncoordinate ascent: reached {sum(c['runs'] is not None for c in ca)}/{len(rows)}, "
+        f"\nevery coalition on every held-out case ({everything} runs): its best "
+        f"measured is the true best in {sum(bool(r['exhaustive_reaches']) for r in rows)}"
+        f"/{len(rows)} (the ceiling of any method judged on these cases)"
+    )
+    print(
+        f"coordinate ascent: reached {sum(c['runs'] is not None for c in ca)}/{len(rows)}, "
         f"median {statistics.median(c['used'] for c in ca):.0f} runs used to converge"
     )
     print(
@@ -346,7 +409,9 @@ def part2(args: argparse.Namespace, seeds: range) -> list[dict[str, object]]:
         ]
         summary = (
             f"median ratio of runs to best {statistics.median(ratios):.2f} over {len(ratios)} "
-            "seed(s) where both reached it (and coordinate ascent needed > 0)"
+            "seed(s) where both reached it (and coordinate ascent needed > 0), "
+            f"{sum(x > 0.2 for x in ratios)} above 1/5"
+            + "".join(f" {x:.2f}" for x in ratios if x > 0.2)
             if ratios
             else "no seed where both reached it"
         )
@@ -372,6 +437,13 @@ def main() -> None:
         help="Part 2 draws worlds until the true best leads the second by this many points.",
     )
     parser.add_argument("--parts", default="12", help="Which parts to run: 1, 2 or 12.")
+    parser.add_argument(
+        "--worlds", nargs="+", default=["product", "interaction", "conditional"],
+        choices=["product", "interaction", "conditional"], help="Part 1's worlds.",
+    )  # fmt: skip
+    parser.add_argument(
+        "--no-floor", action="store_true", help="Part 1 without the Bayes floor (faster)."
+    )
     parser.add_argument("--json", help="Write every per-seed figure here.")
     args = parser.parse_args()
     seeds = range(args.seeds)

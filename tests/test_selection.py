@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from rolecast.errors import RolecastError
-from rolecast.selection import budgeted_search, label
+from rolecast.selection import MIN_FIRST_CASES, budgeted_search, label
 
 
 def world(seed: int, true_acc: dict[str, float], n_cases: int = 60):
@@ -74,7 +74,8 @@ def test_finds_a_clear_best_that_the_surrogate_ranks_fourth(seed: int, strategy:
     true_acc = {"a": 0.35, "b": 0.4, "c": 0.3, "d": 0.75, "e": 0.2}
     predicted = {"a": 0.6, "b": 0.55, "c": 0.5, "d": 0.45, "e": 0.1}
     cases, run, calls = world(seed, true_acc, n_cases=80)
-    result = budgeted_search(coalitions(predicted), cases, run, 120, seed=seed, strategy=strategy)
+    # 160 runs: successive halving's pool of 4 (two rungs, 16 cases each first) includes d
+    result = budgeted_search(coalitions(predicted), cases, run, 160, seed=seed, strategy=strategy)
 
     assert result.best == {"planner": "d"}
     assert label(result.best) == result.picks[-1]
@@ -92,16 +93,27 @@ def test_halving_keeps_the_better_measured_half() -> None:
     predicted = coalitions(
         dict(zip("abcdefgh", [0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1], strict=True))
     )
-    result = budgeted_search(predicted, cases, run, 200, strategy="halving")
+    result = budgeted_search(predicted, cases, run, 400, strategy="halving")
 
     assert result.best == {"planner": "c"}
     assert result.pool == 8 and "successive halving" in result.description
     runs = {name: sum(n == name for n, _ in calls) for name in "abcdefgh"}
     assert runs["c"] == max(runs.values())
-    assert min(runs.values()) >= 8  # the first rung ran every one of them
+    assert min(runs.values()) >= MIN_FIRST_CASES  # the first rung ran every one of them
 
 
 def test_unknown_strategy_is_an_error() -> None:
     cases, run, _ = world(0, {"a": 0.5})
     with pytest.raises(RolecastError, match="halving or thompson"):
         budgeted_search(coalitions({"a": 0.5}), cases, run, 5, strategy="grid")
+
+
+def test_halving_pick_compares_survivors_on_the_cases_they_all_ran() -> None:
+    # a always succeeds, b and c never; the surrogate ranks a last, so within each case
+    # b runs first: the pick must not follow whichever survivor ran one case more
+    cases, run, _ = world(4, {"a": 1.0, "b": 0.0, "c": 0.0}, n_cases=30)
+    predicted = coalitions({"b": 0.8, "c": 0.7, "a": 0.6})
+    result = budgeted_search(predicted, cases, run, 60, strategy="halving")
+
+    assert result.picks[:2] == ["planner=b", "planner=b"]  # no case in common yet: prediction
+    assert set(result.picks[2:]) == {"planner=a"}  # from a's first run on, a leads

@@ -33,6 +33,7 @@ def verify_table(report, title: str = "Predicted vs measured (held-out cases)") 
     table = Table(
         title=title,
         title_justify="left",
+        caption_justify="left",
         show_lines=True,
         box=box.SIMPLE_HEAD,
         show_edge=False,
