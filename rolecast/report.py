@@ -62,8 +62,11 @@ def build_report(matrix: ProfileMatrix) -> list[ReportRow]:
             if stats.step_rate.n:
                 per_metric.setdefault("step_pass", {})[name] = stats.step_rate
             for metric, value in sorted(stats.metric_estimates.items()):
-                if metric != "valid" or value.mean < 1.0:
-                    per_metric.setdefault(metric, {})[name] = value
+                per_metric.setdefault(metric, {})[name] = value
+        # "valid" is shown only where some candidate produced unusable output, and then
+        # for every candidate (a 1.00 left out would print as "—", no measurement)
+        if all(v.mean >= 1.0 for v in per_metric.get("valid", {}).values()):
+            per_metric.pop("valid", None)
         groups.append((role, per_metric))
     for role, per_metric in groups:
         for metric, by_candidate in per_metric.items():

@@ -40,3 +40,24 @@ def test_markdown_and_json_carry_interval_and_n():
     data = json.loads(to_json(rows))
     assert {"mean", "low", "high", "n", "method", "rank"} <= set(data[0])
     assert all(0 <= d["low"] <= d["mean"] <= d["high"] <= 1 for d in data)
+
+
+def test_valid_shows_for_every_candidate_once_one_falls_short():
+    from dataclasses import replace
+
+    from rolecast.profiles.stats import wilson_interval
+
+    def with_valid(name: str, passed: int) -> object:
+        stats = matrix({(name, "responder"): "1100"}, [candidate(name)], ["responder"])
+        base = stats.stats[(name, "responder")]
+        return replace(base, metric_estimates={"valid": wilson_interval(passed, 4)})
+
+    table = {("a", "responder"): with_valid("a", 3), ("b", "responder"): with_valid("b", 4)}
+    m = matrix(table, [candidate("a"), candidate("b")], ["responder"])
+    rows = {(r.metric, r.candidate): r.estimate.mean for r in build_report(m)}
+    # b's 1.00 is a measurement: left out, the markdown would print "—" (no measurement)
+    assert rows[("valid", "a")] == 0.75 and rows[("valid", "b")] == 1.0
+
+    table = {("a", "responder"): with_valid("a", 4), ("b", "responder"): with_valid("b", 4)}
+    m = matrix(table, [candidate("a"), candidate("b")], ["responder"])
+    assert not [r for r in build_report(m) if r.metric == "valid"]  # all valid: no row
