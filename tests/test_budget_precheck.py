@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
 from pathlib import Path
 
 import pytest
+from _helpers import cli
 
-from rolecast.cli import main
 from rolecast.errors import BudgetError
 from rolecast.project import load_project
 from rolecast.search import search
@@ -27,14 +26,6 @@ PER_HOUR = {"a": 3.6, "b": 7.2, "c": 36.0}
 #: seconds per step (one step per role and case)
 LATENCY = {"a": 1.0, "b": 0.6, "c": 2.0}
 N_CASES = 6
-
-
-def cli(monkeypatch, capsys, *args):
-    monkeypatch.setattr(sys, "argv", ["rolecast", *args])
-    with pytest.raises(SystemExit) as info:
-        main()
-    out, err = capsys.readouterr()
-    return info.value.code, out, err
 
 
 @pytest.fixture

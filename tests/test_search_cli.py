@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import jsonschema
 import pytest
+from _helpers import cli
 
-from rolecast.cli import main
 from rolecast.schemas import json_schema
 
 PROJECT = """
@@ -20,14 +19,6 @@ candidates:
   - {name: a, backend: scripted, model: a, memory_gb: 0.3}
   - {name: b, backend: scripted, model: b, memory_gb: 0.5}
 """
-
-
-def cli(monkeypatch, capsys, *args):
-    monkeypatch.setattr(sys, "argv", ["rolecast", *args])
-    with pytest.raises(SystemExit) as info:
-        main()
-    out, err = capsys.readouterr()
-    return info.value.code, out, err
 
 
 @pytest.fixture

@@ -66,6 +66,7 @@ __all__ = [
     "check_names",
     "import_results",
     "imported_outcomes",
+    "imported_step",
     "observation",
     "observed_steps",
     "read_results",
@@ -129,14 +130,11 @@ class ImportRow(StrictModel):
             if self.observed and self.given is None
             else (NOT_OBSERVED if not self.observed else GIVEN + str(self.given))
         )
-        return StepRecord(
-            candidate=self.candidate,
-            fingerprint=f"import:{self.candidate}",
-            role=self.role,
-            prompt_version="import",
-            case_id=self.case_id,
-            case_hash=f"id:{self.case_id}",
-            step_index=self.step_index,
+        return imported_step(
+            self.candidate,
+            self.role,
+            self.case_id,
+            self.step_index,
             success=success and self.observed,
             score=score,
             output=marker,
@@ -145,6 +143,43 @@ class ImportRow(StrictModel):
             latency_s=self.latency_s,
             source=source,
         )
+
+
+def imported_step(
+    candidate: str,
+    role: str,
+    case_id: str,
+    step_index: int,
+    *,
+    success: bool,
+    score: float,
+    output: str,
+    tokens_in: int,
+    tokens_out: int,
+    latency_s: float,
+    source: str,
+) -> StepRecord:
+    """The stored step of one imported result.
+
+    Keyed by the case id, not its content, under the candidate's import fingerprint and
+    the ``import`` prompt version.
+    """
+    return StepRecord(
+        candidate=candidate,
+        fingerprint=f"import:{candidate}",
+        role=role,
+        prompt_version="import",
+        case_id=case_id,
+        case_hash=f"id:{case_id}",
+        step_index=step_index,
+        success=success,
+        score=score,
+        output=output,
+        tokens_in=tokens_in,
+        tokens_out=tokens_out,
+        latency_s=latency_s,
+        source=source,
+    )
 
 
 class ResultStream:
@@ -452,14 +487,11 @@ def _plain_record(row: dict[str, Any], source: str) -> StepRecord | None:
         or latency is None
     ):
         return None
-    return StepRecord(
-        candidate=candidate,
-        fingerprint=f"import:{candidate}",
-        role=role,
-        prompt_version="import",
-        case_id=case_id,
-        case_hash=f"id:{case_id}",
-        step_index=step_index,
+    return imported_step(
+        candidate,
+        role,
+        case_id,
+        step_index,
         success=success,
         score=score,
         output="",
